@@ -1,0 +1,134 @@
+"""The Rencontres sociales debate forum: ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from forum.config import load_config
+from forum.db import configure_sqlite
+from forum.errors import error_response, register_error_handlers
+from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests use it)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("FORUM_INSTANCE_PATH") or os.path.join(root, "instance"),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app, root)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    _register_hooks(app)
+
+    from forum.cli import register_cli
+    from forum.templating import register_templating
+
+    register_templating(app)
+    register_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    languages = current_app.config["FORUM_LANGUAGES"]
+    if current_user and getattr(current_user, "locale", None) in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _init_extensions(app: Flask, root: str) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=os.path.join(root, "translations"),
+    )
+    app.config["RATELIMIT_ENABLED"] = app.config["FORUM_RATE_LIMITS"] != "off"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+    from forum.accounts.models import AnonymousUser
+
+    login_manager.init_app(app)
+    login_manager.anonymous_user = AnonymousUser
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Connectez-vous pour continuer.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["FORUM_SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    from forum.accounts.views import bp as accounts
+    from forum.admin.views import bp as admin
+    from forum.discussions.views import bp as discussions
+
+    for blueprint in (accounts, discussions, admin):
+        app.register_blueprint(blueprint)
+
+    @app.get("/healthz")
+    def healthz():
+        """200 when the app and its database answer, 503 otherwise."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:
+            db.session.rollback()
+            return {"status": "unavailable"}, 503
+        return {"status": "ok"}
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc):
+        return error_response(
+            400,
+            str(
+                _l(
+                    "Le formulaire a expiré ou n'a pas été envoyé depuis cette page. "
+                    "Rechargez la page, puis envoyez-le de nouveau."
+                )
+            ),
+        )
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+            headers["Vary"] = "Cookie"
+        return response

@@ -1,0 +1,113 @@
+"""Users, their roles and their families of actors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin, UserMixin
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import TimestampMixin
+from forum.extensions import db
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.MEMBER: _l("membre"),
+    Role.MODERATOR: _l("modérateur·rice"),
+    Role.ADMIN: _l("administrateur·rice"),
+}
+
+
+class Family(StrEnum):
+    ESS = "ess"
+    SYNDICAL = "syndical"
+    TERRITOIRES = "territoires"
+    CITOYEN = "citoyen"
+
+
+FAMILY_LABELS = {
+    Family.ESS: _l("Économie sociale et solidaire"),
+    Family.SYNDICAL: _l("Mouvement syndical"),
+    Family.TERRITOIRES: _l("Acteurs des territoires"),
+    Family.CITOYEN: _l("Citoyen·ne"),
+}
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('member', 'moderator', 'admin')", name="role"),
+        CheckConstraint(
+            "family IS NULL OR family IN ('ess', 'syndical', 'territoires', 'citoyen')",
+            name="family",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: As typed at registration, shown everywhere.
+    username: Mapped[str] = mapped_column(String(30), nullable=False)
+    #: NFKC + casefold of ``username``: what uniqueness and look-ups compare.
+    username_key: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    #: Lower-cased address: what uniqueness and log-in compare.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default=Role.MEMBER.value)
+    display_name: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    family: Mapped[str | None] = mapped_column(String(20))
+    organisation: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    territory: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    locale: Mapped[str | None] = mapped_column(String(5))
+    #: Part of the login session id: bumping it ends every other session.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    post_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def name(self) -> str:
+        """What pages show: the display name if any, else the pseudo."""
+        return self.display_name or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def family_label(self) -> str:
+        return str(FAMILY_LABELS[Family(self.family)]) if self.family else ""
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLE_LABELS[Role(self.role)])
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class AnonymousUser(AnonymousUserMixin):
+    """The visitor who is not logged in: a null object with no rights."""
+
+    id = None
+    role = None
+    username = ""
+    name = ""
+    locale = None
+    is_admin = False
+    is_moderator = False

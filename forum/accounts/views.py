@@ -1,0 +1,160 @@
+"""Registration, login and logout, public profiles, personal settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from forum.accounts import services
+from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from forum.accounts.models import User
+from forum.discussions.models import Post, Thread
+from forum.errors import Refused
+from forum.extensions import db, login_manager
+from forum.forms import form_page
+from forum.permissions import visible_posts, visible_threads
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """The user of a login session, unless that session was revoked since."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the home page."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("discussions.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return url_for("discussions.home")
+    return target
+
+
+@bp.route("/auth/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("discussions.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.username.data, form.email.data, form.password.data)
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user)
+            flash(_("Bienvenue, %(name)s ! Votre compte est créé.", name=user.username), "success")
+            return redirect(safe_next(request.args.get("next")))
+    return form_page("accounts/register.html", form)
+
+
+@bp.route("/auth/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.login.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
+        else:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")))
+    return form_page("accounts/login.html", form)
+
+
+@bp.route("/auth/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        services.end_other_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("discussions.home"))
+
+
+@bp.route("/users/<username>")
+def profile(username: str):
+    user = db.session.execute(
+        select(User).where(User.username_key == services.username_key(username))
+    ).scalar()
+    if user is None:
+        abort(404)
+    threads = db.session.execute(
+        visible_threads(select(Thread), current_user)
+        .where(Thread.author_id == user.id)
+        .order_by(Thread.created_at.desc())
+        .limit(10)
+    ).scalars()
+    posts = db.session.execute(
+        visible_posts(select(Post), current_user)
+        .join(Post.thread)
+        .options(contains_eager(Post.thread))
+        .where(Post.author_id == user.id, Post.parent_id.is_not(None))
+        .order_by(Post.created_at.desc())
+        .limit(10)
+    ).scalars()
+    return render_template(
+        "accounts/profile.html", user=user, threads=list(threads), posts=list(posts)
+    )
+
+
+@bp.route("/settings", methods=["GET"])
+@login_required
+def settings():
+    return _settings_page(ProfileForm(obj=current_user, formdata=None), PasswordForm(formdata=None))
+
+
+def _settings_page(profile_form: ProfileForm, password_form: PasswordForm):
+    refused = bool(profile_form.errors or profile_form.form_errors)
+    refused = refused or bool(password_form.errors or password_form.form_errors)
+    page = render_template(
+        "accounts/settings.html", profile_form=profile_form, password_form=password_form
+    )
+    return page, 400 if refused else 200
+
+
+@bp.route("/settings/profile", methods=["POST"])
+@login_required
+def settings_profile():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user, **{name: form[name].data for name in services.PROFILE_FIELDS}
+            )
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Votre profil est enregistré."), "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(form, PasswordForm(formdata=None))
+
+
+@bp.route("/settings/password", methods=["POST"])
+@login_required
+def settings_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_password(
+                current_user, form.current_password.data, form.password.data
+            )
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user)  # this session carries the new version; the others end
+            flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(ProfileForm(obj=current_user, formdata=None), form)

@@ -1,0 +1,1 @@
+"""Administration pages: themes (more settings come with their features)."""

@@ -1,0 +1,83 @@
+"""``flask forum …`` commands: seed-demo, create-admin, set-role, rerender."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from forum.accounts import services as accounts
+from forum.accounts.models import Role, User
+from forum.db import write_intent
+from forum.discussions import services as discussions
+from forum.errors import Refused
+from forum.extensions import db
+
+forum_cli = AppGroup("forum", help="Administration du forum Rencontres sociales.")
+
+
+def _user_or_fail(username: str) -> User:
+    user = db.session.execute(
+        select(User).where(User.username_key == accounts.username_key(username))
+    ).scalar()
+    if user is None:
+        raise click.ClickException(f"Aucun compte ne porte le pseudo « {username} ».")
+    return user
+
+
+@forum_cli.command("create-admin")
+@click.argument("username")
+@click.argument("email")
+@click.option("--password", help="Mot de passe ; sinon un mot de passe aléatoire est affiché.")
+def create_admin(username: str, email: str, password: str | None) -> None:
+    """Create an administrator account."""
+    shown = password is None
+    password = password or secrets.token_urlsafe(12)
+    with write_intent():
+        try:
+            user = accounts.register(username, email, password, role=Role.ADMIN)
+        except Refused as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Compte administrateur « {user.username} » créé.")
+    if shown:
+        click.echo(f"Mot de passe : {password}")
+
+
+@forum_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def set_role(username: str, role: str) -> None:
+    """Give USERNAME the role member, moderator or admin."""
+    with write_intent():
+        user = accounts.set_role(_user_or_fail(username), role)
+    click.echo(f"{user.username} est maintenant {user.role_label}.")
+
+
+@forum_cli.command("rerender")
+def rerender() -> None:
+    """Render again the posts rendered by an older version of the rules."""
+    with write_intent():
+        count = discussions.rerender_stale()
+    click.echo(f"{count} message(s) rendu(s) à nouveau.")
+
+
+@forum_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the French demo content (idempotent); prints the demo accounts."""
+    from forum.demo import seed
+
+    with write_intent():
+        accounts_created = seed()
+    if accounts_created is None:
+        click.echo("Le contenu de démonstration est déjà chargé.")
+        return
+    click.echo("Contenu de démonstration chargé. Comptes (usage local uniquement) :")
+    for username, password, role in accounts_created:
+        click.echo(f"  {username:<12} {password:<24} {role}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(forum_cli)

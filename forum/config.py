@@ -1,0 +1,110 @@
+"""Settings read from ``FORUM_*`` environment variables, with laptop defaults.
+
+``load_config(instance_path, overrides)`` builds the dict that ``create_app``
+hands to Flask. Nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Secret keys shorter than this are refused in production.
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable forum."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"FORUM_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"FORUM_{name} must be a whole number, not {value!r}") from exc
+
+
+def _secret_key(instance_path: Path, env: str) -> str:
+    key = _env("SECRET_KEY")
+    if env == "production":
+        if not key or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                "FORUM_SECRET_KEY must be set to a random string of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return key
+    if key:
+        return key
+    # Development: generate one key once and keep it, so sessions survive restarts.
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str | Path, overrides: dict | None = None) -> dict:
+    """Return the Flask configuration for this environment.
+
+    ``overrides`` (used by tests) win over the environment.
+    """
+    overrides = dict(overrides or {})
+    instance_path = Path(instance_path)
+    env = overrides.get("FORUM_ENV") or _env("ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"FORUM_ENV must be development, production or testing, not {env!r}")
+
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'forum.sqlite3'}"
+    config = {
+        "FORUM_ENV": env,
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_path, env),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES"),
+        "PREFERRED_URL_SCHEME": "https" if _env_bool("SECURE_COOKIES") else "http",
+        "SERVER_NAME": _env("SERVER_NAME"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "FORUM_LANGUAGES": ("fr", "en"),
+        "FORUM_SITE_NAME": _env("SITE_NAME", "Rencontres sociales"),
+        "FORUM_THREADS_PER_PAGE": _env_int("THREADS_PER_PAGE", 30),
+        "FORUM_POSTS_PER_PAGE": _env_int("POSTS_PER_PAGE", 200),
+        "FORUM_MAX_DEPTH": _env_int("MAX_DEPTH", 6),
+        "FORUM_SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        "FORUM_RATE_LIMITS": _env("RATE_LIMITS", "default"),
+        "FORUM_REDIS_URL": _env("REDIS_URL"),
+        "FORUM_PROXY_COUNT": _env_int("PROXY_COUNT", 0),
+        "FORUM_PASSWORD_HASH": _env("PASSWORD_HASH", "scrypt"),
+    }
+    if env == "testing":
+        # A fast hash keeps the suite quick; never used outside tests.
+        config.update(TESTING=True, FORUM_PASSWORD_HASH="pbkdf2:sha256:1000")  # noqa: S106
+    config.update(overrides)
+    return config

@@ -1,0 +1,1 @@
+"""Themes, threads and their reply trees."""

@@ -1,0 +1,287 @@
+"""Writes on themes, threads and posts: one call, one transaction.
+
+Each service checks, changes rows and counters (in SQL, ``n = n + 1``, never
+read-modify-write in Python), commits once, and returns the new object. A
+refusal raises :class:`forum.errors.Refused` (nothing changed) or aborts with
+403 through ``ensure``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from forum import content
+from forum.accounts.models import User
+from forum.db import utcnow
+from forum.discussions.models import (
+    MAX_STORED_DEPTH,
+    Post,
+    PostRevision,
+    Theme,
+    Thread,
+    path_segment,
+)
+from forum.errors import Refused
+from forum.extensions import db
+from forum.permissions import Action, ensure
+
+MAX_BODY_LENGTH = 50_000
+TITLE_LENGTH = (5, 150)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII, lower-case, dash-separated: "Développement local" -> "developpement-local"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def check_body(body: str) -> str:
+    """The body as stored, or :class:`Refused` with what to fix."""
+    if "\x00" in body:
+        raise Refused(_("Le texte contient un caractère nul : retirez-le puis réessayez."))
+    if not body.strip():
+        raise Refused(_("Le message est vide."))
+    if len(body) > MAX_BODY_LENGTH:
+        raise Refused(
+            _(
+                "Le message fait %(length)d caractères ; la limite est de %(limit)d.",
+                length=len(body),
+                limit=MAX_BODY_LENGTH,
+            )
+        )
+    return body
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if "\x00" in title:
+        raise Refused(_("Le titre contient un caractère nul : retirez-le puis réessayez."))
+    low, high = TITLE_LENGTH
+    if not low <= len(title) <= high:
+        raise Refused(
+            _("Le titre doit faire entre %(low)d et %(high)d caractères.", low=low, high=high)
+        )
+    return title
+
+
+def _render(body: str) -> dict:
+    return {
+        "body_source": body,
+        "body_html": content.render_markdown(body),
+        "render_version": content.RENDER_VERSION,
+    }
+
+
+def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
+    """Move the counters a new post moves, in SQL, in the current transaction."""
+    db.session.execute(
+        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
+    )
+    db.session.execute(
+        update(Theme)
+        .where(Theme.id == thread.theme_id)
+        .values(
+            post_count=Theme.post_count + 1,
+            thread_count=Theme.thread_count + (1 if new_thread else 0),
+            last_post_at=now,
+        )
+    )
+
+
+def create_thread(author: User, theme: Theme, title: str, body: str) -> Thread:
+    """Open a thread in ``theme`` with its opening post.
+
+    :raise Refused: bad title or body.
+    :raise 403: ``author`` may not open a thread there.
+    """
+    ensure(author, Action.THREAD_CREATE, theme)
+    title, body = check_title(title), check_body(body)
+    now = utcnow()
+    thread = Thread(
+        theme=theme,
+        author_id=author.id,
+        title=title,
+        slug=slugify(title),
+        last_post_at=now,
+        last_post_author_id=author.id,
+        created_at=now,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    post = Post(
+        thread_id=thread.id,
+        parent_id=None,
+        author_id=author.id,
+        path="",
+        depth=0,
+        created_at=now,
+        **_render(body),
+    )
+    db.session.add(post)
+    _count_post(author, thread, now, new_thread=True)
+    db.session.commit()
+    return thread
+
+
+def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -> Post:
+    """Add a reply to ``parent`` (the opening post when None) in ``thread``.
+
+    :raise Refused: bad body, or a parent that cannot be answered.
+    :raise 403: ``author`` may not reply in this thread.
+    """
+    ensure(author, Action.POST_REPLY, thread)
+    body = check_body(body)
+    if parent is None:
+        parent = db.session.execute(
+            select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
+        ).scalar_one()
+    if parent.thread_id != thread.id:
+        raise Refused(_("Le message auquel vous répondez n'appartient pas à ce fil."))
+    if parent.is_deleted:
+        raise Refused(_("Ce message a été supprimé : répondez plutôt à un autre message du fil."))
+    if parent.depth >= MAX_STORED_DEPTH:
+        raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
+
+    # The parent's child counter hands out the sibling rank atomically.
+    rank = db.session.execute(
+        update(Post)
+        .where(Post.id == parent.id)
+        .values(child_count=Post.child_count + 1)
+        .returning(Post.child_count)
+    ).scalar_one()
+    now = utcnow()
+    post = Post(
+        thread_id=thread.id,
+        parent_id=parent.id,
+        author_id=author.id,
+        path=parent.path + path_segment(rank),
+        depth=parent.depth + 1,
+        created_at=now,
+        **_render(body),
+    )
+    db.session.add(post)
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            reply_count=Thread.reply_count + 1,
+            last_post_at=now,
+            last_post_author_id=author.id,
+        )
+    )
+    _count_post(author, thread, now, new_thread=False)
+    db.session.commit()
+    return post
+
+
+def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
+    """Replace a post's body, keeping the previous one as a revision.
+
+    :raise Refused: bad body.
+    :raise 403: ``editor`` may not edit this post.
+    """
+    ensure(editor, Action.POST_EDIT, post)
+    body = check_body(body)
+    if body == post.body_source:
+        return post
+    now = utcnow()
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            editor_id=editor.id,
+            body_source=post.body_source,
+            body_html=post.body_html,
+            written_at=post.edited_at or post.created_at,
+            replaced_at=now,
+            reason=reason.strip()[:300],
+        )
+    )
+    for key, value in _render(body).items():
+        setattr(post, key, value)
+    post.edited_at = now
+    post.edit_count = Post.edit_count + 1
+    db.session.commit()
+    return post
+
+
+def delete_post(actor: User, post: Post) -> Post:
+    """Delete softly: the post keeps its place in the tree as a placeholder.
+
+    The text stays in the row for moderators. Deleting the opening post leaves
+    the thread and its replies readable.
+
+    :raise 403: ``actor`` may not delete this post.
+    """
+    ensure(actor, Action.POST_DELETE, post)
+    post.deleted_at = utcnow()
+    post.deleted_by_id = actor.id
+    db.session.commit()
+    return post
+
+
+def rerender_stale(batch_size: int = 500) -> int:
+    """Render again every post whose render version is older than the current one."""
+    done = 0
+    while True:
+        posts = (
+            db.session.execute(
+                select(Post)
+                .where(Post.render_version < content.RENDER_VERSION)
+                .order_by(Post.id)
+                .limit(batch_size)
+            )
+            .scalars()
+            .all()
+        )
+        if not posts:
+            return done
+        for post in posts:
+            post.body_html = content.render_markdown(post.body_source)
+            post.render_version = content.RENDER_VERSION
+        db.session.commit()
+        done += len(posts)
+
+
+# -- themes ---------------------------------------------------------------------------------
+
+
+def save_theme(
+    actor: User,
+    theme: Theme | None,
+    *,
+    name: str,
+    slug: str,
+    description: str,
+    position: int,
+    archived: bool,
+) -> Theme:
+    """Create (``theme`` None) or update a theme.
+
+    :raise Refused: a slug already taken or empty.
+    :raise 403: ``actor`` is not an admin.
+    """
+    ensure(actor, Action.THEME_MANAGE, theme)
+    slug = slugify(slug or name, max_length=60)
+    if not slug:
+        raise Refused(_("L'adresse du thème doit contenir au moins une lettre ou un chiffre."))
+    taken = db.session.execute(select(Theme.id).where(Theme.slug == slug)).scalar()
+    if taken is not None and (theme is None or taken != theme.id):
+        raise Refused(_("L'adresse « %(slug)s » est déjà prise par un autre thème.", slug=slug))
+    if theme is None:
+        theme = Theme()
+        db.session.add(theme)
+    theme.name = " ".join(name.split())
+    theme.slug = slug
+    theme.description = description.strip()
+    theme.position = position
+    if archived and theme.archived_at is None:
+        theme.archived_at = utcnow()
+    elif not archived:
+        theme.archived_at = None
+    db.session.commit()
+    return theme

@@ -1,0 +1,126 @@
+"""Reading reply trees: one page of a thread or of a branch, in one ordered query.
+
+A *view* of a tree is rooted at a post R (the opening post for the thread
+page) and shows R's descendants down to ``R.depth + max_depth``; a post at
+that depth with replies links to the branch page rooted at it, which goes
+``max_depth`` levels further. A view holds at most ``per_page`` posts in
+depth-first order; later pages carry on where the previous one stopped, so a
+thread of 2,000 posts costs the same to open as one of 200. Posts whose parent
+is on an earlier page start the page as roots of their own ("en réponse à").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from forum.discussions.models import SEGMENT_WIDTH, Post, branch_upper_bound
+from forum.extensions import db
+from forum.pagination import Page, clamp
+
+
+@dataclass(frozen=True)
+class Root:
+    """Where a view starts: a post, or just its place (the thread page needs no query)."""
+
+    thread_id: int
+    path: str
+    depth: int
+
+
+def thread_root(thread_id: int) -> Root:
+    return Root(thread_id=thread_id, path="", depth=0)
+
+
+@dataclass
+class Node:
+    post: Post
+    children: list[Node] = field(default_factory=list)
+    #: The post has replies deeper than this view shows: link to its branch page.
+    continues: bool = False
+    #: The parent is not on this page (an earlier page, or above a branch root).
+    orphan: bool = False
+
+
+def view_root_depth(post: Post, max_depth: int) -> int:
+    """Depth of the root of the view that shows ``post`` (0: the thread page)."""
+    return 0 if post.depth <= max_depth else max_depth * ((post.depth - 1) // max_depth)
+
+
+def _view_filter(stmt: Select, root: Post | Root, max_depth: int) -> Select:
+    stmt = stmt.where(Post.thread_id == root.thread_id, Post.depth <= root.depth + max_depth)
+    if root.path:
+        stmt = stmt.where(Post.path >= root.path, Post.path < branch_upper_bound(root.path))
+    return stmt
+
+
+def page_of(post: Post, root: Post | Root, max_depth: int, per_page: int) -> int:
+    """The page of the view rooted at ``root`` on which ``post`` stands."""
+    before = db.session.execute(
+        _view_filter(select(func.count()), root, max_depth).where(Post.path < post.path)
+    ).scalar_one()
+    return before // per_page + 1
+
+
+def load_view(
+    root: Post | Root, page: int, *, max_depth: int, per_page: int, size_hint: int | None = None
+) -> tuple[Page, list[Node]]:
+    """One page of the view rooted at ``root``: the page and its forest of nodes.
+
+    ``size_hint`` is an upper bound of the view's size (the thread's post count):
+    when it fits on one page the count query is skipped.
+    """
+    if size_hint is not None and size_hint <= per_page:
+        total, page = size_hint, 1
+    else:
+        total = db.session.execute(_view_filter(select(func.count()), root, max_depth)).scalar_one()
+        page = clamp(page, total, per_page)
+    posts = (
+        db.session.execute(
+            _view_filter(select(Post), root, max_depth)
+            .options(joinedload(Post.author))
+            .order_by(Post.path)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
+    if size_hint is not None and size_hint <= per_page:
+        total = len(posts)
+    return Page(items=posts, number=page, per_page=per_page, total=total), build_forest(
+        posts, root.depth + max_depth
+    )
+
+
+def build_forest(posts: list[Post], last_depth: int) -> list[Node]:
+    """Nest depth-first ``posts`` into nodes; ``last_depth`` is the deepest level shown."""
+    nodes: dict[int, Node] = {}
+    roots: list[Node] = []
+    for post in posts:
+        node = Node(post, continues=post.depth == last_depth and post.child_count > 0)
+        nodes[post.id] = node
+        parent = nodes.get(post.parent_id) if post.parent_id else None
+        if parent is None:
+            node.orphan = post.parent_id is not None
+            roots.append(node)
+        else:
+            parent.children.append(node)
+    return roots
+
+
+def ancestors(post: Post) -> list[Post]:
+    """The posts above ``post``, from the opening post down, in one query."""
+    if not post.path:
+        return []
+    prefixes = [post.path[:end] for end in range(0, len(post.path), SEGMENT_WIDTH)]
+    return list(
+        db.session.execute(
+            select(Post)
+            .options(joinedload(Post.author))
+            .where(Post.thread_id == post.thread_id, Post.path.in_(prefixes))
+            .order_by(Post.path)
+        ).scalars()
+    )

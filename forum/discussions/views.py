@@ -1,0 +1,240 @@
+"""Home, theme pages, thread and branch pages, and the forms that write posts."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum import content
+from forum.discussions import services, tree
+from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
+from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
+from forum.errors import Refused
+from forum.extensions import db
+from forum.forms import form_page
+from forum.pagination import paginate, parse_page
+from forum.permissions import Action, ensure, visible_threads
+
+bp = Blueprint("discussions", __name__)
+
+
+def _theme_or_404(slug: str) -> Theme:
+    theme = db.session.execute(select(Theme).where(Theme.slug == slug)).scalar()
+    if theme is None:
+        abort(404)
+    return theme
+
+
+def _thread_or_404(thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        abort(404)
+    ensure(current_user, Action.THREAD_VIEW, thread)
+    return thread
+
+
+def _post_or_404(post_id: int) -> Post:
+    post = db.session.get(Post, post_id, options=[joinedload(Post.thread)])
+    if post is None:
+        abort(404)
+    ensure(current_user, Action.THREAD_VIEW, post.thread)
+    return post
+
+
+def _listing():
+    return visible_threads(select(Thread), current_user).options(
+        joinedload(Thread.author), joinedload(Thread.last_post_author)
+    )
+
+
+@bp.route("/")
+def home():
+    themes = db.session.execute(
+        select(Theme).where(Theme.archived_at.is_(None)).order_by(Theme.position, Theme.name)
+    ).scalars()
+    latest = db.session.execute(_listing().order_by(Thread.last_post_at.desc()).limit(10))
+    return render_template(
+        "discussions/home.html", themes=list(themes), latest=list(latest.scalars())
+    )
+
+
+@bp.route("/themes/<slug>")
+def theme(slug: str):
+    theme = _theme_or_404(slug)
+    stmt = (
+        _listing()
+        .where(Thread.theme_id == theme.id)
+        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+    )
+    page = paginate(
+        stmt,
+        parse_page(request.args.get("page")),
+        current_app.config["FORUM_THREADS_PER_PAGE"],
+        total=theme.thread_count,
+    )
+    return render_template("discussions/theme.html", theme=theme, page=page)
+
+
+@bp.route("/themes/<slug>/new", methods=["GET", "POST"])
+@login_required
+def new_thread(slug: str):
+    theme = _theme_or_404(slug)
+    ensure(current_user, Action.THREAD_CREATE, theme)
+    form = ThreadForm()
+    if form.validate_on_submit():
+        try:
+            thread = services.create_thread(current_user, theme, form.title.data, form.body.data)
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            return redirect(url_for(".thread", thread_id=thread.id))
+    return form_page("discussions/new_thread.html", form, theme=theme)
+
+
+def _render_view(thread: Thread, root: Post, *, branch: bool):
+    config = current_app.config
+    page, forest = tree.load_view(
+        root,
+        parse_page(request.args.get("page")),
+        max_depth=config["FORUM_MAX_DEPTH"],
+        per_page=config["FORUM_POSTS_PER_PAGE"],
+        size_hint=None if branch else thread.reply_count + 1,
+    )
+    return render_template(
+        "discussions/thread.html",
+        thread=thread,
+        root=root,
+        branch=branch,
+        above=tree.ancestors(root) if branch else [],
+        page=page,
+        forest=forest,
+        reply_form=ReplyForm(formdata=None),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/threads/<int:thread_id>")
+def thread(thread_id: int):
+    thread = _thread_or_404(thread_id)
+    return _render_view(thread, tree.thread_root(thread.id), branch=False)
+
+
+@bp.route("/threads/<int:thread_id>/branch/<int:post_id>")
+def branch(thread_id: int, post_id: int):
+    post = _post_or_404(post_id)
+    if post.thread_id != thread_id:
+        abort(404)
+    if not post.path:
+        return redirect(url_for(".thread", thread_id=thread_id))
+    return _render_view(post.thread, post, branch=True)
+
+
+@bp.route("/posts/<int:post_id>")
+def permalink(post_id: int):
+    """Redirect to the post inside its thread (or branch page), on the right page."""
+    post = _post_or_404(post_id)
+    config = current_app.config
+    max_depth, per_page = config["FORUM_MAX_DEPTH"], config["FORUM_POSTS_PER_PAGE"]
+    root_depth = tree.view_root_depth(post, max_depth)
+    root_path = post.path[: root_depth * SEGMENT_WIDTH]
+    if root_depth == 0:
+        root = tree.thread_root(post.thread_id)
+    elif root_path == post.path:
+        root = post
+    else:
+        root = db.session.execute(
+            select(Post).where(Post.thread_id == post.thread_id, Post.path == root_path)
+        ).scalar_one()
+    page = tree.page_of(post, root, max_depth, per_page)
+    args = {"page": page} if page > 1 else {}
+    if root_depth == 0:
+        url = url_for(".thread", thread_id=post.thread_id, **args)
+    else:
+        url = url_for(".branch", thread_id=post.thread_id, post_id=root.id, **args)
+    return redirect(f"{url}#post-{post.id}")
+
+
+@bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
+@login_required
+def reply(thread_id: int):
+    """GET: a page to answer one post (or quote it); POST: publish the reply."""
+    thread = _thread_or_404(thread_id)
+    ensure(current_user, Action.POST_REPLY, thread)
+    form = ReplyForm()
+    parent_id = form.parent_id.data if request.method == "POST" else None
+    parent_id = parent_id or request.args.get("parent_id", type=int)
+    parent = db.session.get(Post, parent_id) if parent_id else None
+    if parent_id and (parent is None or parent.thread_id != thread.id):
+        form.form_errors.append(_("Le message auquel vous répondez n'existe pas dans ce fil."))
+        parent = None
+    elif form.validate_on_submit():
+        try:
+            post = services.reply(current_user, thread, form.body.data, parent)
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            return redirect(url_for(".permalink", post_id=post.id))
+    if request.method == "GET":
+        form.parent_id.data = parent.id if parent else None
+        quoted = db.session.get(Post, request.args.get("quote", type=int) or 0)
+        if quoted is not None and quoted.thread_id == thread.id and not quoted.is_deleted:
+            form.body.data = content.quote_markdown(quoted.author.username, quoted.body_source)
+            form.parent_id.data = quoted.id
+            parent = quoted
+    return form_page("discussions/reply.html", form, thread=thread, parent=parent)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = _post_or_404(post_id)
+    ensure(current_user, Action.POST_EDIT, post)
+    form = EditForm(data={"body": post.body_source})
+    if form.validate_on_submit():
+        try:
+            services.edit_post(current_user, post, form.body.data, form.reason.data or "")
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Message modifié."), "success")
+            return redirect(url_for(".permalink", post_id=post.id))
+    return form_page("discussions/edit.html", form, post=post)
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_post(post_id: int):
+    """GET: ask for confirmation; POST: delete softly."""
+    post = _post_or_404(post_id)
+    ensure(current_user, Action.POST_DELETE, post)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_post(current_user, post)
+        flash(_("Message supprimé. Les réponses restent visibles."), "info")
+        return redirect(url_for(".permalink", post_id=post.id))
+    return form_page("discussions/delete.html", form, post=post)
+
+
+@bp.route("/posts/<int:post_id>/history")
+def post_history(post_id: int):
+    post = _post_or_404(post_id)
+    ensure(current_user, Action.POST_HISTORY, post)
+    revisions = db.session.execute(
+        select(PostRevision)
+        .options(joinedload(PostRevision.editor))
+        .where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc())
+    ).scalars()
+    return render_template("discussions/history.html", post=post, revisions=list(revisions))

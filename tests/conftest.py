@@ -1,0 +1,192 @@
+"""Fixtures: the app on each database, clients with CSRF, auth, query counting.
+
+Every test that uses ``app`` runs once on a real SQLite file and once on
+PostgreSQL when ``FORUM_TEST_DATABASE_URL`` names a server (the same suite,
+the same code path). Without PostgreSQL or Chromium, those tests skip with the
+reason, unless ``FORUM_REQUIRE_SERVICES=1``, which turns the skip into a
+failure. The schema is built once per database by the Alembic migrations;
+between tests every table is emptied and the founding themes put back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, insert, select, text
+
+from forum import create_app
+from forum.discussions.models import Theme
+from forum.extensions import db, limiter
+
+REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
+PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')  # fmt: skip
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose service is missing, or fail when services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (FORUM_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def base_config(database_url: str, instance_path: str, **overrides) -> dict:
+    config = {
+        "FORUM_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "FORUM_RATE_LIMITS": "off",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    os.environ["FORUM_INSTANCE_PATH"] = instance_path
+    return config
+
+
+class ForumClient(FlaskClient):
+    """A test client that fills in the CSRF token of the session it carries."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/auth/login").get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        assert match, "no CSRF token on /auth/login"
+        return next(group for group in match.groups() if group)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory) -> Iterator[tuple[str, str, str, list[dict]]]:
+    """A migrated database per backend: (kind, url, instance path, founding themes)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'forum.sqlite3'}"
+    else:
+        if not PG_URL:
+            skip_or_fail("PostgreSQL not configured: set FORUM_TEST_DATABASE_URL")
+        url = PG_URL
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = create_app(base_config(url, instance))
+    with app.app_context():
+        if request.param == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        themes = [
+            {c.name: getattr(t, c.name) for c in Theme.__table__.columns}
+            for t in db.session.execute(select(Theme)).scalars()
+        ]
+        db.engine.dispose()
+    yield request.param, url, instance, themes
+
+
+def _reset(themes: list[dict]) -> None:
+    """Empty every table and put the founding themes back."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+        db.session.execute(text("DELETE FROM sqlite_sequence"))
+    db.session.execute(insert(Theme), themes)
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database) -> Iterator:
+    """Build an app on this test's database with extra settings; tables start clean."""
+    _kind, url, instance, themes = database
+    apps: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        app = create_app(base_config(url, instance, **overrides))
+        app.test_client_class = ForumClient
+        if not apps:
+            with app.app_context():
+                _reset(themes)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+            limiter.reset()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app) -> ForumClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: ForumClient) -> None:
+        self.client = client
+
+    def login(self, login: str, password: str = "un mot de passe solide"):
+        return self.client.post_form("/auth/login", {"login": login, "password": password})
+
+    def logout(self):
+        return self.client.post_form("/auth/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def query_counter(app):
+    """``with query_counter() as counter:`` counts the SQL statements run inside."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(_conn, _cursor, statement, *_args):
+            if statement.lstrip().split(None, 1)[0].upper() in {
+                "SELECT", "INSERT", "UPDATE", "DELETE", "WITH",
+            }:  # fmt: skip
+                counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting

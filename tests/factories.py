@@ -1,0 +1,86 @@
+"""Build users, threads and reply trees through the services, so counters and HTML are real.
+
+Each factory runs in its own app context and returns the object refreshed and
+detached: its columns can be read after the context is gone.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from flask import Flask
+from sqlalchemy import select
+
+from forum.accounts import services as accounts
+from forum.accounts.models import Role, User
+from forum.discussions import services as discussions
+from forum.discussions.models import Post, Theme, Thread
+from forum.extensions import db
+
+PASSWORD = "un mot de passe solide"
+_numbers = itertools.count(1)
+
+
+def _detached(obj):
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+def make_user(app: Flask, username: str | None = None, *, role: str = "member", **profile):
+    username = username or f"membre{next(_numbers)}"
+    with app.app_context():
+        user = accounts.register(username, f"{username}@exemple.org", PASSWORD, role=Role(role))
+        if profile:
+            accounts.update_profile(user, **profile)
+        return _detached(user)
+
+
+def _user(user_or_id) -> User:
+    return db.session.get(User, getattr(user_or_id, "id", user_or_id))
+
+
+def make_thread(
+    app: Flask,
+    author,
+    theme: str = "services-publics",
+    title: str | None = None,
+    body: str = "Un premier message pour ouvrir le débat.",
+) -> Thread:
+    title = title or f"Un fil de discussion n°{next(_numbers)}"
+    with app.app_context():
+        theme_row = db.session.execute(select(Theme).where(Theme.slug == theme)).scalar_one()
+        thread = discussions.create_thread(_user(author), theme_row, title, body)
+        return _detached(thread)
+
+
+def make_reply(app: Flask, author, thread, parent=None, body: str | None = None) -> Post:
+    body = body or f"Une réponse argumentée n°{next(_numbers)}."
+    with app.app_context():
+        thread_row = db.session.get(Thread, getattr(thread, "id", thread))
+        parent_row = db.session.get(Post, getattr(parent, "id", parent)) if parent else None
+        post = discussions.reply(_user(author), thread_row, body, parent_row)
+        return _detached(post)
+
+
+def opening_post(app: Flask, thread) -> Post:
+    with app.app_context():
+        post = db.session.execute(
+            select(Post).where(Post.thread_id == getattr(thread, "id", thread), Post.path == "")
+        ).scalar_one()
+        return _detached(post)
+
+
+def make_tree(app: Flask, author, thread, shape: list[int]) -> list[Post]:
+    """Replies in a regular shape: ``[3, 2]`` = 3 replies to the opening post, 2 to each."""
+    posts: list[Post] = []
+    level = [None]
+    for width in shape:
+        next_level = []
+        for parent in level:
+            for _ in range(width):
+                post = make_reply(app, author, thread, parent)
+                posts.append(post)
+                next_level.append(post)
+        level = next_level
+    return posts
