@@ -87,6 +87,7 @@ def database(request, tmp_path_factory) -> Iterator[tuple[str, str, str, list[di
             {c.name: getattr(t, c.name) for c in Theme.__table__.columns}
             for t in db.session.execute(select(Theme)).scalars()
         ]
+        db.session.remove()
         db.engine.dispose()
     yield request.param, url, instance, themes
 
@@ -99,7 +100,6 @@ def _reset(themes: list[dict]) -> None:
     else:
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))
-        db.session.execute(text("DELETE FROM sqlite_sequence"))
     db.session.execute(insert(Theme), themes)
     db.session.commit()
 
@@ -124,7 +124,8 @@ def make_app(database) -> Iterator:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-            limiter.reset()
+            if app.config["RATELIMIT_ENABLED"]:
+                limiter.reset()
 
 
 @pytest.fixture
