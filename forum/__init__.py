@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from forum.config import load_config
 from forum.db import configure_sqlite
@@ -56,8 +57,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     languages = current_app.config["FORUM_LANGUAGES"]
-    if current_user and getattr(current_user, "locale", None) in languages:
-        return current_user.locale
+    try:
+        locale = current_user.locale
+    except OperationalError:  # the database is down or locked: still answer, in French
+        db.session.rollback()
+        locale = None
+    if locale in languages:
+        return locale
     return request.accept_languages.best_match(languages) or languages[0]
 
 
@@ -128,7 +134,8 @@ def _register_hooks(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
-        if current_user.is_authenticated:
+        # The session says whether someone is logged in, without asking the database.
+        if "_user_id" in session:
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response

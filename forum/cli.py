@@ -76,7 +76,7 @@ def seed_demo() -> None:
         return
     click.echo("Contenu de démonstration chargé. Comptes (usage local uniquement) :")
     for username, password, role in accounts_created:
-        click.echo(f"  {username:<12} {password:<24} {role}")
+        click.echo(f"  {username:<18} {password:<24} {role}")
 
 
 def register_cli(app: Flask) -> None:

@@ -1,0 +1,109 @@
+"""Both databases: migrations match the models, SQLite settings, concurrency, locks."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from forum.discussions.models import Post, Theme, Thread
+from forum.extensions import db
+from tests.factories import PASSWORD, make_thread, make_user
+
+
+def test_migrations_match_models(app):
+    """``flask db upgrade`` on an empty database gives exactly the models' schema."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_founding_themes_exist_after_upgrade(app):
+    with app.app_context():
+        slugs = db.session.execute(select(Theme.slug).order_by(Theme.position)).scalars().all()
+    assert slugs == ["services-publics", "urbain", "developpement-local"]
+
+
+def test_sqlite_connection_settings(app, database):
+    if database[0] != "sqlite":
+        pytest.skip("SQLite settings only")
+    with app.app_context():
+        pragma = lambda name: db.session.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") >= 5000
+        assert pragma("synchronous") == 1  # NORMAL
+
+
+def test_concurrent_replies_keep_tree_and_counters_exact(app):
+    """Writers at the same instant: every reply stored once, paths unique, counters exact."""
+    writers, each = 6, 5
+    users = [make_user(app, f"ecrivain{i}") for i in range(writers)]
+    thread = make_thread(app, users[0])
+    errors: list[str] = []
+    barrier = threading.Barrier(writers)
+
+    def write(username: str) -> None:
+        client = app.test_client()
+        client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+        token = client.csrf_token()
+        barrier.wait()
+        for n in range(each):
+            response = client.post(
+                f"/threads/{thread.id}/reply",
+                data={"body": f"Réponse {n} de {username}", "csrf_token": token},
+            )
+            if response.status_code != 302:
+                errors.append(f"{username}: {response.status_code}")
+
+    workers = [threading.Thread(target=write, args=(u.username,)) for u in users]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    with app.app_context():
+        paths = db.session.execute(select(Post.path).where(Post.thread_id == thread.id)).all()
+        stored = db.session.get(Thread, thread.id)
+        assert len(paths) == writers * each + 1
+        assert len(set(paths)) == len(paths)
+        assert stored.reply_count == writers * each
+        theme_posts = db.session.execute(select(func.sum(Theme.post_count))).scalar()
+        assert theme_posts == writers * each + 1
+
+
+def test_sqlite_lock_beyond_timeout_answers_503(make_app, database, tmp_path):
+    if database[0] != "sqlite":
+        pytest.skip("SQLite locking only")
+    app = make_app(FORUM_SQLITE_BUSY_TIMEOUT_MS=200)
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    client = app.test_client()
+    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    token = client.csrf_token()
+
+    path = database[1].removeprefix("sqlite:///")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.post(
+            f"/threads/{thread.id}/reply", data={"body": "Bloquée ?", "csrf_token": token}
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    # Nothing half-written, and the forum works again once the lock is gone.
+    with app.app_context():
+        assert db.session.get(Thread, thread.id).reply_count == 0
+    response = client.post(
+        f"/threads/{thread.id}/reply", data={"body": "Débloquée.", "csrf_token": token}
+    )
+    assert response.status_code == 302
