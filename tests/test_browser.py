@@ -1,0 +1,99 @@
+"""A real browser (Debian's chromium driven by Playwright) against a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import skip_or_fail
+
+CHROMIUM = os.environ.get("FORUM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page() -> Iterator:
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1000, "height": 900})
+        page = context.new_page()
+        page.console_errors = []
+        page.on(
+            "console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text)
+        )
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_register_open_thread_and_reply_in_a_tree(live_server, page):
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Créer un compte").first.click()
+    page.get_by_label("Pseudo").fill("josiane")
+    page.get_by_label("Adresse e-mail").fill("josiane@exemple.org")
+    page.get_by_label("Mot de passe (10 caractères au moins)").fill("les services publics")
+    page.get_by_label("Mot de passe, une seconde fois").fill("les services publics")
+    page.get_by_role("button", name="Créer mon compte").click()
+    assert page.get_by_text("Votre compte est créé").is_visible()
+
+    page.goto(f"{live_server}/themes/services-publics")
+    page.get_by_role("link", name="Ouvrir un fil").click()
+    page.get_by_label("Titre").fill("La poste du bourg ferme le samedi")
+    page.get_by_label("Message").fill("Qui a obtenu un **maintien** des horaires ?")
+    page.get_by_role("button", name="Publier le fil").click()
+    assert re.search(r"/threads/\d+$", page.url)
+    assert page.locator(".post.opening strong").inner_text() == "maintien"
+
+    page.get_by_label("Votre réponse").fill("Chez nous, une pétition a suffi.")
+    page.get_by_role("button", name="Publier la réponse").click()
+    first_reply = page.locator("article.post").nth(1)
+    assert "une pétition a suffi" in first_reply.inner_text()
+
+    first_reply.get_by_role("link", name="Répondre").click()
+    page.get_by_label("Votre réponse").fill("Laquelle ? Avec les élu·es ?")
+    page.get_by_role("button", name="Publier la réponse").click()
+
+    posts = page.locator("article.post")
+    assert posts.count() == 3
+    # The answer to the reply is nested inside the reply's branch, after it.
+    nested = page.locator(".children .children article.post")
+    assert nested.count() == 1
+    assert "Avec les élu·es" in nested.inner_text()
+    target = page.url.split("#")[1]
+    assert page.locator(f"#{target}").is_visible()
+    assert page.console_errors == []
