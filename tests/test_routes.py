@@ -148,3 +148,16 @@ def test_json_errors_for_json_clients(client):
 
 def test_healthz_reports_database(app, client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    from forum import create_app
+    from tests.conftest import base_config
+
+    broken = tmp_path / "missing-dir" / "forum.sqlite3"  # SQLite cannot create it
+    app = create_app(base_config(f"sqlite:///{broken}", str(tmp_path)))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}
+    with app.app_context():
+        db.engine.dispose()
