@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, request, session
+from flask import Flask, abort, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from forum.config import load_config
-from forum.db import configure_sqlite
+from forum.db import IdConverter, configure_sqlite
 from forum.errors import error_response, register_error_handlers
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=os.path.join(root, "static"),
     )
     app.config.update(load_config(app.instance_path, config))
+    app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 
     _init_extensions(app, root)
@@ -57,8 +58,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     languages = current_app.config["FORUM_LANGUAGES"]
+    if not has_request_context():  # CLI commands, background work
+        return languages[0]
     try:
-        locale = current_user.locale
+        locale = getattr(current_user, "locale", None)
     except OperationalError:  # the database is down or locked: still answer, in French
         db.session.rollback()
         locale = None
@@ -126,6 +129,13 @@ def _register_hooks(app: Flask) -> None:
                 )
             ),
         )
+
+    @app.before_request
+    def _refuse_nul_in_url():
+        # PostgreSQL refuses NUL in text: a path carrying one names nothing here.
+        # (Query arguments and form fields are checked where they are read.)
+        if "\x00" in request.path:
+            abort(404)
 
     @app.after_request
     def _security_headers(response):

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from flask import has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,6 +31,19 @@ NAMING_CONVENTION = {
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _write_intent: ContextVar[bool] = ContextVar("forum_write_intent", default=False)
+
+
+#: Ids are 32-bit ``integer`` columns on PostgreSQL: a larger number names no row (and
+#: would make the database raise instead of finding nothing).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: numbers beyond :data:`MAX_ID` do not match (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class Base(DeclarativeBase):

@@ -1,4 +1,4 @@
-"""Extension instances, unbound: ``create_app`` binds them to an app."""
+"""Extension instances, unbound: ``create_app`` binds them to an app; ``get_or_none``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from forum.db import Base
+from forum.db import MAX_ID, Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
@@ -18,3 +18,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def get_or_none(model, ident: int | None, **kwargs):
+    """The row with this id (from a URL or a form), or None; out-of-range ids name no row."""
+    if ident is None or not 0 < ident <= MAX_ID:
+        return None
+    return db.session.get(model, ident, **kwargs)

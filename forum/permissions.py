@@ -83,13 +83,18 @@ def _post_quote(user, post) -> bool:
     return not post.is_deleted and _post_reply(user, post.thread)
 
 
+def _open_for_writing(thread) -> bool:
+    """Neither locked nor in an archived theme: members may still change what they wrote."""
+    return not thread.locked and not thread.theme.is_archived
+
+
 @rule(Action.POST_EDIT)
 def _post_edit(user, post) -> bool:
     if post.is_deleted:
         return False
     if _moderator(user):
         return True
-    return _owns(user, post) and not post.thread.locked
+    return _owns(user, post) and _open_for_writing(post.thread)
 
 
 @rule(Action.POST_DELETE)
@@ -98,7 +103,7 @@ def _post_delete(user, post) -> bool:
         return False
     if _moderator(user):
         return True
-    return _owns(user, post) and not post.thread.locked
+    return _owns(user, post) and _open_for_writing(post.thread)
 
 
 @rule(Action.POST_HISTORY)

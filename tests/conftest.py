@@ -101,6 +101,10 @@ def _reset(themes: list[dict]) -> None:
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.execute(insert(Theme), themes)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('themes', 'id'), max(id)) FROM themes")
+        )
     db.session.commit()
 
 

@@ -31,16 +31,18 @@ def _family_choices():
     return [("", _l("— non précisée —"))] + [(f.value, label) for f, label in FAMILY_LABELS.items()]
 
 
+def _locale_choices():
+    # A callable, like the families: WTForms 3.3 deprecates a literal list of tuples.
+    return [("", _l("celle du navigateur")), ("fr", "Français"), ("en", "English")]
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Nom affiché"), [Length(max=80)])
     bio = TextAreaField(_l("Présentation courte"), [Length(max=1000)])
     family = SelectField(_l("Famille d'acteurs"), choices=_family_choices, validate_choice=True)
     organisation = StringField(_l("Organisation"), [Length(max=120)])
     territory = StringField(_l("Territoire"), [Length(max=120)])
-    locale = SelectField(
-        _l("Langue de l'interface"),
-        choices=[("", _l("celle du navigateur")), ("fr", "Français"), ("en", "English")],
-    )
+    locale = SelectField(_l("Langue de l'interface"), choices=_locale_choices)
 
 
 class PasswordForm(FlaskForm):

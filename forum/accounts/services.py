@@ -38,10 +38,17 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+#: Letters (category Lo) that render as nothing: the Hangul fillers.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
 def _has_invisible(text: str) -> bool:
     # Cf = format characters: zero-width (U+200B-U+200F), bidi controls (U+202A-U+202E,
     # U+2066-U+2069), word joiner, BOM…; Cc = control characters; Zs other than space.
-    return any(unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Cn") for ch in text)
+    return any(
+        unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Cn") or ch in _INVISIBLE_LETTERS
+        for ch in text
+    )
 
 
 def check_username(username: str) -> str:
@@ -149,13 +156,19 @@ def find_by_login(login: str) -> User | None:
     return db.session.execute(select(User).where(clause)).scalar()
 
 
+def _password_matches(password_hash: str, password: str) -> bool:
+    # HMAC pads short keys with NUL bytes, so "secret\0" would match "secret": no stored
+    # password contains NUL, so a password that does never matches.
+    return check_password_hash(password_hash, password) and "\x00" not in password
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The user if ``login`` and ``password`` match, else None (same cost either way)."""
     user = find_by_login(login) if "\x00" not in login else None
     if user is None:
         check_password_hash(_dummy_hash(), password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if _password_matches(user.password_hash, password) else None
 
 
 def end_other_sessions(user: User) -> None:
@@ -167,7 +180,7 @@ def end_other_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> User:
     """:raise Refused: wrong current password or weak new one."""
-    if not check_password_hash(user.password_hash, current):
+    if not _password_matches(user.password_hash, current):
         raise Refused(_("Le mot de passe actuel est incorrect."))
     check_password(new, user.username)
     user.password_hash = hash_password(new)
@@ -188,10 +201,10 @@ def update_profile(user: User, **fields) -> User:
         raise Refused(_("Famille d'acteurs inconnue."))
     if fields.get("locale") not in (None, "", *current_app.config["FORUM_LANGUAGES"]):
         raise Refused(_("Langue inconnue."))
+    if any(isinstance(value, str) and "\x00" in value for value in fields.values()):
+        raise Refused(_("Le texte contient un caractère nul : retirez-le."))
     for key, value in fields.items():
         if isinstance(value, str):
-            if "\x00" in value:
-                raise Refused(_("Le texte contient un caractère nul : retirez-le."))
             value = value.strip()
         if key in ("family", "locale"):
             value = value or None

@@ -148,8 +148,10 @@ def settings_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
+            # The user itself, not the current_user proxy: login_user() below would store
+            # the proxy as the session's user, and it would resolve to itself forever.
             user = services.change_password(
-                current_user, form.current_password.data, form.password.data
+                current_user._get_current_object(), form.current_password.data, form.password.data
             )
         except Refused as exc:
             form.form_errors.append(exc.message)

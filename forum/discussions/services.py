@@ -182,11 +182,13 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
 def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
     """Replace a post's body, keeping the previous one as a revision.
 
-    :raise Refused: bad body.
+    :raise Refused: bad body or reason.
     :raise 403: ``editor`` may not edit this post.
     """
     ensure(editor, Action.POST_EDIT, post)
     body = check_body(body)
+    if "\x00" in reason:
+        raise Refused(_("La raison contient un caractère nul : retirez-le puis réessayez."))
     if body == post.body_source:
         return post
     now = utcnow()
@@ -262,10 +264,15 @@ def save_theme(
 ) -> Theme:
     """Create (``theme`` None) or update a theme.
 
-    :raise Refused: a slug already taken or empty.
+    :raise Refused: a blank name, a NUL byte, a slug already taken or empty.
     :raise 403: ``actor`` is not an admin.
     """
     ensure(actor, Action.THEME_MANAGE, theme)
+    if "\x00" in name + description:
+        raise Refused(_("Le texte contient un caractère nul : retirez-le puis réessayez."))
+    name = " ".join(name.split())
+    if len(name) < 2:
+        raise Refused(_("Le nom du thème doit faire au moins 2 caractères."))
     slug = slugify(slug or name, max_length=60)
     if not slug:
         raise Refused(_("L'adresse du thème doit contenir au moins une lettre ou un chiffre."))
@@ -275,7 +282,7 @@ def save_theme(
     if theme is None:
         theme = Theme()
         db.session.add(theme)
-    theme.name = " ".join(name.split())
+    theme.name = name
     theme.slug = slug
     theme.description = description.strip()
     theme.position = position

@@ -22,7 +22,7 @@ from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
 from forum.errors import Refused
-from forum.extensions import db
+from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure, visible_threads
@@ -38,7 +38,7 @@ def _theme_or_404(slug: str) -> Theme:
 
 
 def _thread_or_404(thread_id: int) -> Thread:
-    thread = db.session.get(Thread, thread_id)
+    thread = get_or_none(Thread, thread_id)
     if thread is None:
         abort(404)
     ensure(current_user, Action.THREAD_VIEW, thread)
@@ -46,7 +46,7 @@ def _thread_or_404(thread_id: int) -> Thread:
 
 
 def _post_or_404(post_id: int) -> Post:
-    post = db.session.get(Post, post_id, options=[joinedload(Post.thread)])
+    post = get_or_none(Post, post_id, options=[joinedload(Post.thread)])
     if post is None:
         abort(404)
     ensure(current_user, Action.THREAD_VIEW, post.thread)
@@ -175,7 +175,7 @@ def reply(thread_id: int):
     form = ReplyForm()
     parent_id = form.parent_id.data if request.method == "POST" else None
     parent_id = parent_id or request.args.get("parent_id", type=int)
-    parent = db.session.get(Post, parent_id) if parent_id else None
+    parent = get_or_none(Post, parent_id)
     if parent_id and (parent is None or parent.thread_id != thread.id):
         form.form_errors.append(_("Le message auquel vous répondez n'existe pas dans ce fil."))
         parent = None
@@ -188,7 +188,7 @@ def reply(thread_id: int):
             return redirect(url_for(".permalink", post_id=post.id))
     if request.method == "GET":
         form.parent_id.data = parent.id if parent else None
-        quoted = db.session.get(Post, request.args.get("quote", type=int) or 0)
+        quoted = get_or_none(Post, request.args.get("quote", type=int))
         if quoted is not None and quoted.thread_id == thread.id and not quoted.is_deleted:
             form.body.data = content.quote_markdown(quoted.author.username, quoted.body_source)
             form.parent_id.data = quoted.id
