@@ -50,7 +50,9 @@ def page() -> Iterator:
         context = browser.new_context(locale="fr-FR", viewport={"width": 1000, "height": 900})
         page = context.new_page()
         page.console_errors = []
-        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+        page.on(
+            "console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text)
+        )
         page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
         try:
             yield page
