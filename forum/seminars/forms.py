@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -50,14 +51,14 @@ class SeminarForm(_Timed):
     )
     registration_closes_at = _when(_l("Clôture des inscriptions (facultatif)"), required=False)
     status = SelectField(
-        _l("État"), choices=[(key.value, label) for key, label in STATUS_LABELS.items()]
+        _l("État"), choices=[SelectChoice(key.value, label) for key, label in STATUS_LABELS.items()]
     )
 
 
 class SessionForm(_Timed):
     title = StringField(_l("Titre"), [_REQUIRED, Length(max=150)])
     kind = SelectField(
-        _l("Type"), choices=[(key.value, label) for key, label in KIND_LABELS.items()]
+        _l("Type"), choices=[SelectChoice(key.value, label) for key, label in KIND_LABELS.items()]
     )
     starts_at = _when(_l("Début"))
     ends_at = _when(_l("Fin"))
@@ -94,12 +95,20 @@ class FollowUpForm(FlaskForm):
 class LinkThreadForm(FlaskForm):
     thread_id = IntegerField(_l("Numéro du fil"), [_REQUIRED, NumberRange(min=1)])
     kind = SelectField(
-        _l("Lien"), choices=[("follow_up", _l("suite")), ("preparation", _l("préparation"))]
+        _l("Lien"),
+        choices=[
+            SelectChoice("follow_up", _l("suite")),
+            SelectChoice("preparation", _l("préparation")),
+        ],
     )
 
 
 class AttendanceForm(FlaskForm):
     attended = SelectField(
         _l("Présence"),
-        choices=[("", _l("non renseignée")), ("yes", _l("présent·e")), ("no", _l("absent·e"))],
+        choices=[
+            SelectChoice("", _l("non renseignée")),
+            SelectChoice("yes", _l("présent·e")),
+            SelectChoice("no", _l("absent·e")),
+        ],
     )

@@ -253,7 +253,8 @@ def registration_of(user, seminar: Seminar) -> Registration | None:
     )
 
 
-def _check_open(seminar: Seminar) -> None:
+def check_open(seminar: Seminar) -> None:
+    """:raise Refused: registration is not possible now, with the reason."""
     now = utcnow()
     if seminar.status == SeminarStatus.CANCELLED:
         raise Refused(_("Ce séminaire est annulé : les inscriptions sont fermées."))
@@ -277,7 +278,7 @@ def register(user: User, seminar: Seminar, workshop_ids: Iterable[int] = ()) -> 
     :raise 403: ``user`` is not logged in.
     """
     ensure(user, Action.SEMINAR_REGISTER, seminar)
-    _check_open(seminar)
+    check_open(seminar)
     wanted = set(workshop_ids)
     workshops = (
         db.session.execute(

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from forum.db import utcnow
 from forum.discussions.models import Theme, Thread
@@ -102,7 +103,9 @@ def seminar(seminar_id: int):
     seminar = _seminar_or_404(seminar_id, programme=True)
     registration = services.registration_of(current_user, seminar)
     form = RegisterForm(formdata=None)
-    form.workshops.choices = [(s.id, s.title) for s in seminar.sessions if s.is_workshop]
+    form.workshops.choices = [
+        SelectChoice(s.id, s.title) for s in seminar.sessions if s.is_workshop
+    ]
     return render_template(
         "seminars/seminar.html",
         seminar=seminar,
@@ -179,7 +182,9 @@ def _session_form(**kwargs) -> SessionForm:
     themes = db.session.execute(
         select(Theme).where(Theme.archived_at.is_(None)).order_by(Theme.position, Theme.name)
     ).scalars()
-    form.theme.choices = [("", _("— aucun —"))] + [(t.slug, t.name) for t in themes]
+    form.theme.choices = [SelectChoice("", _("— aucun —"))] + [
+        SelectChoice(t.slug, t.name) for t in themes
+    ]
     return form
 
 
@@ -258,7 +263,7 @@ def register(seminar_id: int):
     seminar = _seminar_or_404(seminar_id)
     form = RegisterForm()
     form.workshops.choices = [
-        (s.id, s.title)
+        SelectChoice(s.id, s.title)
         for s in db.session.execute(
             select(Session).where(
                 Session.seminar_id == seminar.id, Session.kind == SessionKind.WORKSHOP
@@ -267,12 +272,10 @@ def register(seminar_id: int):
     ]
     if not form.validate_on_submit():
         abort(400, _("Les ateliers choisis ne font pas partie de ce séminaire."))
-    if not can(current_user, Action.SEMINAR_REGISTER, seminar):
-        try:
-            services._check_open(seminar)
-        except Refused as exc:
-            abort(403, exc.message)
-        abort(403)
+    try:
+        services.check_open(seminar)
+    except Refused as exc:
+        abort(403, exc.message)
     try:
         registration = services.register(current_user, seminar, form.workshops.data or [])
     except Refused as exc:
