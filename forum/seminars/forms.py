@@ -27,10 +27,20 @@ _FORMAT = "%Y-%m-%dT%H:%M"
 _BAD_DATE = _l("Date et heure attendues, au format JJ/MM/AAAA HH:MM.")
 
 
-def _when(label, required: bool = True) -> DateTimeLocalField:
+class ParisDateTimeField(DateTimeLocalField):
+    """A ``datetime-local`` input whose parse error speaks French."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_BAD_DATE)) from None
+
+
+def _when(label, required: bool = True) -> ParisDateTimeField:
     validators = [_REQUIRED] if required else [Optional()]
-    field = DateTimeLocalField(label, validators, format=_FORMAT)
-    return field
+    return ParisDateTimeField(label, validators, format=_FORMAT)
 
 
 class _Timed(FlaskForm):

@@ -264,6 +264,7 @@ def test_seminar_form_reads_paris_time_and_rejects_bad_dates(app, organiser, cli
     assert "après le début" in bad_order.get_data(as_text=True)
     unparsable = client.post_form("/seminars/new", {**data, "starts_at": "31 mars"})
     assert unparsable.status_code == 400
+    assert "Date et heure attendues" in unparsable.get_data(as_text=True)
 
     response = client.post_form("/seminars/new", data)
     assert response.status_code == 302
