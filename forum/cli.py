@@ -56,6 +56,19 @@ def set_role(username: str, role: str) -> None:
     click.echo(f"{user.username} est maintenant {user.role_label}.")
 
 
+@forum_cli.command("set-organiser")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Retirer le droit d'organiser des séminaires.")
+def set_organiser(username: str, off: bool) -> None:
+    """Let USERNAME organise seminars (admins always may)."""
+    with write_intent():
+        user = _user_or_fail(username)
+        user.is_organiser = not off
+        db.session.commit()
+    state = "n'organise plus" if off else "peut maintenant organiser"
+    click.echo(f"{user.username} {state} des séminaires.")
+
+
 @forum_cli.command("rerender")
 def rerender() -> None:
     """Render again the posts rendered by an older version of the rules."""

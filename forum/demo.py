@@ -1862,6 +1862,111 @@ def _spread_over_weeks(thread: Thread, rng: random.Random, now: datetime) -> Non
     db.session.commit()
 
 
+SEMINAR_DESCRIPTION = """
+    Une journée pour faire se rencontrer l'économie sociale et solidaire, le mouvement syndical
+    et les acteurs des territoires. Le matin en plénière, l'après-midi en ateliers, et une table
+    ronde pour conclure.
+
+    Entrée libre sur inscription ; les ateliers ont un nombre de places limité. Les échanges se
+    préparent et se poursuivent ici, sur le forum.
+"""
+
+#: (title, kind, Paris start "HH:MM", end, room, theme slug, speakers, capacity)
+SEMINAR_SESSIONS = [
+    ("Plénière d'ouverture : se rencontrer pour agir", "plenary", "09:30", "11:00",
+     "Amphithéâtre", "developpement-local",
+     "Claire Dumas, Rencontres sociales\nYannick Le Goff, Union locale de Saint-Nazaire", None),
+    ("Services publics et collectivités", "workshop", "11:30", "13:00", "Salle Vitruve",
+     "services-publics", "Marc Delorme, Communauté de communes des Trois Vallées", 30),
+    ("Urbain : habitat et quartiers", "workshop", "11:30", "13:00", "Salle Saint-Blaise",
+     "urbain", "Fatou Diallo, Régie de quartier Villette-Quatre-Chemins", 30),
+    ("Développement local et économie sociale", "workshop", "14:30", "16:00", "Salle Vitruve",
+     "developpement-local", "Camille Roux, SCOP Bois & Compagnie", 30),
+    ("Table ronde de clôture : et maintenant ?", "round_table", "16:30", "18:00",
+     "Amphithéâtre", "developpement-local",
+     "Hélène Martin, Ville de Montreuil\nKarim Haddad, CSE de TransAgglo", None),
+]  # fmt: skip
+
+
+def _seed_seminar(users: dict[str, User], now: datetime) -> None:
+    """The seminar of 31 March, its sessions, registrations, minutes and linked threads."""
+    from forum.seminars import services as seminars
+
+    year = now.year if (now.month, now.day) < (3, 31) else now.year + 1
+    day = datetime(year, 3, 31)
+
+    def at(hhmm: str) -> datetime:
+        hours, minutes = map(int, hhmm.split(":"))
+        return seminars.from_paris(day.replace(hour=hours, minute=minutes))
+
+    admin = users[ADMIN_USERNAME]
+    seminar = seminars.save_seminar(
+        admin,
+        None,
+        title=f"Rencontres sociales {year}",
+        description=_markdown(SEMINAR_DESCRIPTION),
+        venue="Amphithéâtre Le d'Artagnan",
+        address="80 rue de Vitruve, 75020 Paris",
+        starts_at=at("09:00"),
+        ends_at=at("18:30"),
+        capacity=150,
+        registration_closes_at=at("00:00"),
+        status="published",
+    )
+    themes = {t.slug: t for t in db.session.execute(select(Theme)).scalars()}
+    sessions = []
+    for title, kind, start, end, room, slug, speakers, capacity in SEMINAR_SESSIONS:
+        sessions.append(
+            seminars.save_session(
+                admin,
+                seminar,
+                None,
+                title=title,
+                kind=kind,
+                starts_at=at(start),
+                ends_at=at(end),
+                room=room,
+                theme=themes[slug],
+                speakers=speakers,
+                description="",
+                capacity=capacity,
+            )
+        )
+    workshops = [s.id for s in sessions if s.kind == "workshop"]
+    for n, username in enumerate(
+        ["camille-scop", "karim.cse", "elue-montreuil", "sophie.mutuelle", "marc.cc3v",
+         "fatou-regie", "nadia.mediation"]
+    ):  # fmt: skip
+        seminars.register(users[username], seminar, [workshops[n % len(workshops)]])
+    opening = sessions[0]
+    seminars.publish_minutes(
+        admin,
+        opening,
+        _markdown(
+            """
+            Compte rendu de la réunion préparatoire de la plénière : trois questions retenues
+            pour ouvrir la journée.
+
+            - Comment les CSE peuvent-ils faire plus de place à l'économie sociale ?
+            - Quels services publics de proximité les coopératives peuvent-elles porter ?
+            - Comment associer les habitant·es dès le début des projets ?
+            """
+        ),
+    )
+    seminars.open_preparation(
+        users["karim.cse"],
+        sessions[1],
+        "Préparer l'atelier services publics : vos exemples",
+        "Avant le 31 mars, partagez ici une expérience de service public tenu ensemble.",
+    )
+    seminars.open_follow_up(
+        admin,
+        opening,
+        "Suite de la plénière : les trois questions",
+        "Les trois questions retenues sont dans le compte rendu. Laquelle vous parle le plus ?",
+    )
+
+
 def seed() -> list[tuple[str, str, str]] | None:
     """Load the demo; return the (username, password, role) created, None if already loaded."""
     if accounts.find_by_login(ADMIN_USERNAME) is not None:
@@ -1893,4 +1998,5 @@ def seed() -> list[tuple[str, str, str]] | None:
             post = discussions.reply(users[name], thread, _markdown(text), parent=posts[parent])
             posts.append(post)
         _spread_over_weeks(thread, rng, now)
+    _seed_seminar(users, now)
     return created

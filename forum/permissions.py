@@ -31,6 +31,11 @@ class Action(StrEnum):
     THEME_MANAGE = "theme:manage"
     ADMIN_ACCESS = "admin:access"
     USER_SET_ROLE = "user:set-role"
+    SEMINAR_VIEW = "seminar:view"
+    SEMINAR_MANAGE = "seminar:manage"
+    SEMINAR_REGISTER = "seminar:register"
+    SESSION_PREPARE = "session:prepare"
+    SESSION_FOLLOW_UP = "session:follow-up"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -124,6 +129,44 @@ def _admin_access(user, obj=None) -> bool:
 @rule(Action.USER_SET_ROLE)
 def _user_set_role(user, target=None) -> bool:
     return _admin(user)
+
+
+def _organiser(user) -> bool:
+    return _admin(user) or bool(getattr(user, "is_organiser", False))
+
+
+@rule(Action.SEMINAR_VIEW)
+def _seminar_view(user, seminar) -> bool:
+    return seminar.status != "draft" or _organiser(user)
+
+
+@rule(Action.SEMINAR_MANAGE)
+def _seminar_manage(user, seminar=None) -> bool:
+    """Create seminars (``seminar`` None), edit them, their sessions and registrations."""
+    return _organiser(user)
+
+
+@rule(Action.SEMINAR_REGISTER)
+def _seminar_register(user, seminar) -> bool:
+    """Whether the register button shows; the service says why when it refuses."""
+    return _member(user) and seminar.status == "published" and not seminar.is_past
+
+
+@rule(Action.SESSION_PREPARE)
+def _session_prepare(user, session) -> bool:
+    """Members open a préparation thread from a session still to come."""
+    return (
+        _member(user)
+        and session.seminar.status == "published"
+        and not session.has_ended
+        and (session.theme is None or not session.theme.is_archived)
+    )
+
+
+@rule(Action.SESSION_FOLLOW_UP)
+def _session_follow_up(user, session) -> bool:
+    """Organisers open follow-up threads, link threads and publish minutes."""
+    return _organiser(user)
 
 
 def can(user, action: Action | str, obj: Any = None) -> bool:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.db import TimestampMixin
@@ -71,6 +71,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Part of the login session id: bumping it ends every other session.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     post_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Set by an admin: may publish seminars and manage their registrations (admins always may).
+    is_organiser: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
@@ -111,3 +113,4 @@ class AnonymousUser(AnonymousUserMixin):
     locale = None
     is_admin = False
     is_moderator = False
+    is_organiser = False

@@ -93,8 +93,13 @@ def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
     )
 
 
-def create_thread(author: User, theme: Theme, title: str, body: str) -> Thread:
+def create_thread(
+    author: User, theme: Theme, title: str, body: str, *, commit: bool = True
+) -> Thread:
     """Open a thread in ``theme`` with its opening post.
+
+    With ``commit=False`` the caller finishes the unit of work (a seminar's
+    follow-up thread is linked to its session in the same transaction).
 
     :raise Refused: bad title or body.
     :raise 403: ``author`` may not open a thread there.
@@ -124,7 +129,10 @@ def create_thread(author: User, theme: Theme, title: str, body: str) -> Thread:
     )
     db.session.add(post)
     _count_post(author, thread, now, new_thread=True)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return thread
 
 

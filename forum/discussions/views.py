@@ -26,6 +26,7 @@ from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure, visible_threads
+from forum.seminars import services as seminars
 
 bp = Blueprint("discussions", __name__)
 
@@ -66,7 +67,11 @@ def home():
     ).scalars()
     latest = db.session.execute(_listing().order_by(Thread.last_post_at.desc()).limit(10))
     return render_template(
-        "discussions/home.html", themes=list(themes), latest=list(latest.scalars())
+        "discussions/home.html",
+        themes=list(themes),
+        latest=list(latest.scalars()),
+        next_seminar=seminars.next_seminar(),
+        follow_ups=seminars.follow_ups_for(current_user),
     )
 
 
@@ -122,6 +127,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         forest=forest,
         reply_form=ReplyForm(formdata=None),
         confirm_form=ConfirmForm(),
+        session_links=seminars.links_for_thread(thread.id),
     )
 
 

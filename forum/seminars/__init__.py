@@ -1,0 +1,1 @@
+"""Seminars and their sessions: programme, registration, minutes, calendars."""
