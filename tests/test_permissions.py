@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, update
@@ -119,8 +120,51 @@ MATRIX = {
 }
 
 
-def test_every_action_is_in_the_matrix():
-    assert {action for action, _obj, _state in MATRIX} == {a.value for a in Action}
+#: Seminar rules read plain attributes: (action, seminar status, past?) -> answers for
+#: anonymous, member, organiser, moderator, admin.
+SEMINAR_VIEWERS = ("anonymous", "member", "organiser", "moderator", "admin")
+SEMINAR_MATRIX = {
+    ("seminar:view", "draft", False): (F, F, T, F, T),
+    ("seminar:view", "published", False): (T, T, T, T, T),
+    ("seminar:view", "cancelled", True): (T, T, T, T, T),
+    ("seminar:manage", "published", False): (F, F, T, F, T),
+    ("seminar:register", "published", False): (F, T, T, T, T),
+    ("seminar:register", "published", True): (F, F, F, F, F),
+    ("seminar:register", "cancelled", False): (F, F, F, F, F),
+    ("session:prepare", "published", False): (F, T, T, T, T),
+    ("session:prepare", "published", True): (F, F, F, F, F),
+    ("session:prepare", "draft", False): (F, F, F, F, F),
+    ("session:follow-up", "published", True): (F, F, T, F, T),
+}
+
+
+def test_every_action_is_in_a_matrix():
+    covered = {action for action, _obj, _state in MATRIX}
+    covered |= {action for action, _status, _past in SEMINAR_MATRIX}
+    assert covered == {a.value for a in Action}
+
+
+@pytest.mark.parametrize(("action", "status", "past"), list(SEMINAR_MATRIX))
+def test_seminar_permission_matrix(app, action, status, past):
+    ids = {
+        "member": make_user(app, "membre").id,
+        "organiser": make_user(app, "orga").id,
+        "moderator": make_user(app, "modo", role="moderator").id,
+        "admin": make_user(app, "admin", role="admin").id,
+    }
+    seminar = SimpleNamespace(status=status, is_past=past)
+    session = SimpleNamespace(seminar=seminar, has_ended=past, theme=None)
+    target = session if action.startswith("session:") else seminar
+    answers = []
+    with app.app_context():
+        db.session.get(User, ids["organiser"]).is_organiser = True
+        db.session.commit()
+        for viewer in SEMINAR_VIEWERS:
+            user = AnonymousUser() if viewer == "anonymous" else db.session.get(User, ids[viewer])
+            answers.append(can(user, action, target))
+    assert dict(zip(SEMINAR_VIEWERS, answers, strict=True)) == dict(
+        zip(SEMINAR_VIEWERS, SEMINAR_MATRIX[(action, status, past)], strict=True)
+    )
 
 
 @pytest.mark.parametrize(("action", "target", "state"), list(MATRIX))
