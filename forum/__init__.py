@@ -99,8 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
+    from forum.search.views import bp as search
 
-    for blueprint in (accounts, discussions, admin):
+    for blueprint in (accounts, discussions, admin, search):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -1,0 +1,45 @@
+"""The search index: one row per readable post, its text already normalised.
+
+``title`` (the thread title, on the opening post's row only) and ``body`` hold
+the words as :func:`forum.search.text.index_words` makes them: unaccented,
+lower-case, Snowball-French-stemmed. Each database searches this table with
+its own full-text engine (see :mod:`forum.search.backend`): an FTS5 table kept
+in step by triggers on SQLite, a GIN expression index on PostgreSQL. Those
+native objects exist only in the migration; :func:`include_object` keeps them
+out of autogenerate comparisons.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.extensions import db
+
+#: Database objects created by the search migration outside the models.
+NATIVE_OBJECTS = frozenset(
+    {
+        "search_fts",
+        "search_fts_data",
+        "search_fts_idx",
+        "search_fts_docsize",
+        "search_fts_config",
+        "search_fts_content",
+        "ix_search_entries_document",
+    }
+)
+
+
+class SearchEntry(db.Model):
+    __tablename__ = "search_entries"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    title: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic hook: ignore the search engine's native tables and indexes."""
+    return not (reflected and compare_to is None and name in NATIVE_OBJECTS)

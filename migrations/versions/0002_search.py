@@ -1,0 +1,73 @@
+"""Full-text search index: search_entries, with FTS5 (SQLite) or a GIN index (PostgreSQL).
+
+The index holds each post's text already normalised in Python (unaccented,
+lower-case, Snowball-French-stemmed), so both databases match the very same
+words. On SQLite an external-content FTS5 table, ``search_fts``, mirrors
+``search_entries`` through triggers; on PostgreSQL a GIN index covers a
+``simple`` tsvector of the same text. Run ``flask forum reindex`` after this
+migration on a database that already holds posts.
+
+Revision ID: 0002_search
+Revises: 0001_foundation
+Create Date: 2026-11-27 20:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0002_search'
+down_revision = '0001_foundation'
+branch_labels = None
+depends_on = None
+
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, body), 'B'))"
+)
+
+SQLITE_STATEMENTS = [
+    "CREATE VIRTUAL TABLE search_fts USING fts5("
+    "title, body, content='search_entries', content_rowid='post_id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.post_id, new.title, new.body); END",
+    "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) "
+    "VALUES ('delete', old.post_id, old.title, old.body); END",
+    "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) "
+    "VALUES ('delete', old.post_id, old.title, old.body); "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.post_id, new.title, new.body); END",
+]
+
+
+def upgrade():
+    op.create_table(
+        'search_entries',
+        sa.Column('post_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('title', sa.Text(), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['post_id'], ['posts.id'],
+            name=op.f('fk_search_entries_post_id_posts'), ondelete='CASCADE',
+        ),
+        sa.PrimaryKeyConstraint('post_id', name=op.f('pk_search_entries')),
+    )
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
+        for statement in SQLITE_STATEMENTS:
+            op.execute(statement)
+    elif dialect == 'postgresql':
+        op.execute(
+            f"CREATE INDEX ix_search_entries_document ON search_entries USING gin ({PG_DOCUMENT})"
+        )
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        for name in ('search_entries_ai', 'search_entries_ad', 'search_entries_au'):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS search_fts")
+    op.drop_table('search_entries')
