@@ -99,9 +99,10 @@ def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
+    from forum.feeds.views import bp as feeds
     from forum.search.views import bp as search
 
-    for blueprint in (accounts, discussions, admin, search):
+    for blueprint in (accounts, discussions, admin, search, feeds):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")
