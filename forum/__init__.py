@@ -100,9 +100,10 @@ def _register_blueprints(app: Flask) -> None:
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
     from forum.feeds.views import bp as feeds
+    from forum.news.views import bp as news
     from forum.search.views import bp as search
 
-    for blueprint in (accounts, discussions, admin, search, feeds):
+    for blueprint in (accounts, discussions, admin, search, feeds, news):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -70,7 +70,7 @@ def reindex() -> None:
     """Rebuild the search index from every readable post."""
     with write_intent():
         count = search.reindex()
-    click.echo(f"{count} message(s) indexé(s).")
+    click.echo(f"{count} message(s) et actualité(s) indexé(s).")
 
 
 @forum_cli.command("seed-demo")

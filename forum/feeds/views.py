@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
+from forum.news.queries import published as published_news
 from forum.permissions import Action, can, visible_posts, visible_threads
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -116,6 +117,32 @@ def theme(slug: str):
     )
     feed.subtitle(theme.description or theme.name)
     return _threads_feed(feed, theme)
+
+
+@bp.route("/news.atom")
+def news():
+    self_url = url_for(".news", _external=True)
+    feed = _feed(
+        self_url,
+        _("%(site)s — actualités", site=current_app.config["FORUM_SITE_NAME"]),
+        url_for("news.index", _external=True),
+        self_url,
+    )
+    feed.subtitle(_("Les actualités du réseau Rencontres sociales."))
+    items = list(db.session.execute(published_news(current_user).limit(FEED_SIZE)).scalars())
+    for item in reversed(items):
+        url = url_for("news.detail", news_id=item.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(item.title)
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": item.author.username})
+        entry.published(_aware(item.published_at))
+        entry.updated(_aware(item.published_at))
+        if item.theme is not None:
+            entry.category(term=item.theme.slug, label=item.theme.name)
+        entry.content(item.body_html, type="html")
+    return _respond(feed, [item.published_at for item in items])
 
 
 @bp.route("/threads/<int:thread_id>.atom")

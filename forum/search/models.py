@@ -1,6 +1,7 @@
-"""The search index: one row per readable post, its text already normalised.
+"""The search index: one row per readable post or news item, its text already normalised.
 
-``title`` (the thread title, on the opening post's row only) and ``body`` hold
+A row names what it indexes by ``kind`` ("post" or "news") and ``object_id``.
+``title`` (a thread title on its opening post's row, a news title) and ``body`` hold
 the words as :func:`forum.search.text.index_words` makes them: unaccented,
 lower-case, Snowball-French-stemmed. Each database searches this table with
 its own full-text engine (see :mod:`forum.search.backend`): an FTS5 table kept
@@ -11,7 +12,7 @@ out of autogenerate comparisons.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -30,12 +31,18 @@ NATIVE_OBJECTS = frozenset(
 )
 
 
+#: Values of ``SearchEntry.kind``.
+POST, NEWS = "post", "news"
+
+
 class SearchEntry(db.Model):
     __tablename__ = "search_entries"
+    __table_args__ = (UniqueConstraint("kind", "object_id"),)
 
-    post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-    )
+    #: Also the FTS5 rowid on SQLite.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    object_id: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False, default="")
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
 

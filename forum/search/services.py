@@ -1,16 +1,18 @@
-"""Keeping the index in step with posts, rebuilding it, and running a search.
+"""Keeping the index in step with posts and news, rebuilding it, and running a search.
 
-The discussion services call :func:`index_post` and :func:`unindex_post` inside
-their own transaction, so the index never disagrees with what was committed.
+The discussion and news services call :func:`index_post`, :func:`unindex_post`
+and :func:`index_news` inside their own transaction, so the index never
+disagrees with what was committed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from forum import content
@@ -18,67 +20,89 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
-from forum.pagination import Page, paginate
-from forum.permissions import visible_posts, visible_threads
+from forum.news.models import News
+from forum.pagination import Page, clamp
+from forum.permissions import visible_news, visible_posts, visible_threads
 from forum.search.backend import get_backend
-from forum.search.models import SearchEntry
+from forum.search.models import NEWS, POST, SearchEntry
 from forum.search.text import ParsedQuery, highlight, normalise
 
 #: Enough for any post body (50,000 characters of Markdown).
 PLAIN_TEXT_LIMIT = 1_000_000
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "365d": timedelta(days=365)}
-KINDS = ("fils", "messages")
+#: ``kind`` filter: threads (title and opening post), replies, news.
+KINDS = ("fils", "messages", "actualites")
 
 
-def _entry_values(post: Post, thread: Thread) -> dict:
-    return {
-        "title": normalise(thread.title) if post.parent_id is None else "",
-        "body": normalise(content.plain_text(post.body_html, limit=PLAIN_TEXT_LIMIT)),
-    }
+def _text(body_html: str) -> str:
+    return normalise(content.plain_text(body_html, limit=PLAIN_TEXT_LIMIT))
+
+
+def _upsert(kind: str, object_id: int, title: str, body: str) -> None:
+    entry = db.session.execute(
+        select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id == object_id)
+    ).scalar()
+    if entry is None:
+        db.session.add(SearchEntry(kind=kind, object_id=object_id, title=title, body=body))
+    else:
+        entry.title, entry.body = title, body
 
 
 def index_post(post: Post, thread: Thread) -> None:
     """Add or refresh the index row of ``post`` (flushed), in the current transaction."""
-    values = _entry_values(post, thread)
-    entry = db.session.get(SearchEntry, post.id)
-    if entry is None:
-        db.session.add(SearchEntry(post_id=post.id, **values))
-    else:
-        entry.title, entry.body = values["title"], values["body"]
+    title = normalise(thread.title) if post.parent_id is None else ""
+    _upsert(POST, post.id, title, _text(post.body_html))
 
 
 def unindex_post(post: Post) -> None:
     """Take ``post`` out of the index (it was deleted), in the current transaction."""
-    db.session.execute(delete(SearchEntry).where(SearchEntry.post_id == post.id))
+    db.session.execute(
+        delete(SearchEntry).where(SearchEntry.kind == POST, SearchEntry.object_id == post.id)
+    )
+
+
+def index_news(news: News) -> None:
+    """Add or refresh the index row of ``news`` (flushed), in the current transaction."""
+    _upsert(NEWS, news.id, normalise(news.title), _text(news.body_html))
 
 
 def reindex(batch_size: int = 1000) -> int:
-    """Rebuild the whole index from the posts; returns the number of posts indexed."""
+    """Rebuild the whole index from posts and news; returns the number of rows indexed."""
     db.session.execute(delete(SearchEntry))
-    done, last_id = 0, 0
-    while True:
-        rows = db.session.execute(
+    sources = [
+        (
+            POST,
             select(Post.id, Post.parent_id, Post.body_html, Thread.title)
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Post.deleted_at.is_(None), Post.id > last_id)
-            .order_by(Post.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            break
-        db.session.execute(
-            insert(SearchEntry),
-            [
-                {
-                    "post_id": row.id,
-                    "title": normalise(row.title) if row.parent_id is None else "",
-                    "body": normalise(content.plain_text(row.body_html, limit=PLAIN_TEXT_LIMIT)),
-                }
-                for row in rows
-            ],
-        )
-        done += len(rows)
-        last_id = rows[-1].id
+            .where(Post.deleted_at.is_(None)),
+            Post.id,
+        ),
+        (
+            NEWS,
+            select(News.id, literal(None).label("parent_id"), News.body_html, News.title),
+            News.id,
+        ),
+    ]
+    done = 0
+    for kind, stmt, key in sources:
+        last_id = 0
+        while rows := db.session.execute(
+            stmt.where(key > last_id).order_by(key).limit(batch_size)
+        ).all():
+            db.session.execute(
+                insert(SearchEntry),
+                [
+                    {
+                        "kind": kind,
+                        "object_id": row.id,
+                        "title": normalise(row.title) if row.parent_id is None else "",
+                        "body": _text(row.body_html),
+                    }
+                    for row in rows
+                ],
+            )
+            done += len(rows)
+            last_id = rows[-1].id
     get_backend().rebuild()
     db.session.commit()
     return done
@@ -94,23 +118,28 @@ class Filters:
 
 @dataclass
 class Result:
-    post: Post
+    kind: str
+    item: Any
+    url_endpoint: str
+    url_args: dict
     title: Markup
     snippet: Markup
+    theme: Theme | None
+    author: User
+    date: datetime
 
 
-def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int) -> Page:
-    """One page of the posts ``viewer`` may read that match ``query``, best first.
-
-    Ties (same score) go to the most recent. Items are :class:`Result` objects.
-    """
-    matches = get_backend().matches(query)
+def _post_matches(matches, viewer, filters: Filters):
     stmt = (
-        select(Post)
-        .join(matches, matches.c.post_id == Post.id)
+        select(
+            literal(POST).label("kind"),
+            Post.id.label("object_id"),
+            matches.c.score,
+            Post.created_at.label("date"),
+        )
+        .join(SearchEntry, SearchEntry.id == matches.c.entry_id)
+        .join(Post, (SearchEntry.kind == POST) & (Post.id == SearchEntry.object_id))
         .join(Thread, Thread.id == Post.thread_id)
-        .options(joinedload(Post.thread), joinedload(Post.author))
-        .order_by(matches.c.score, Post.created_at.desc(), Post.id.desc())
     )
     stmt = visible_threads(visible_posts(stmt, viewer), viewer)
     if filters.theme is not None:
@@ -123,14 +152,113 @@ def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: in
         stmt = stmt.where(Post.parent_id.is_(None))
     elif filters.kind == "messages":
         stmt = stmt.where(Post.parent_id.is_not(None))
-    result = paginate(stmt, page, per_page)
-    stems = query.highlight
-    result.items = [
-        Result(
-            post=post,
-            title=highlight(post.thread.title, stems, width=1000),
-            snippet=highlight(content.plain_text(post.body_html, limit=PLAIN_TEXT_LIMIT), stems),
+    return stmt
+
+
+def _news_matches(matches, viewer, filters: Filters):
+    stmt = (
+        select(
+            literal(NEWS).label("kind"),
+            News.id.label("object_id"),
+            matches.c.score,
+            News.published_at.label("date"),
         )
-        for post in result.items
-    ]
-    return result
+        .join(SearchEntry, SearchEntry.id == matches.c.entry_id)
+        .join(News, (SearchEntry.kind == NEWS) & (News.id == SearchEntry.object_id))
+    )
+    stmt = visible_news(stmt, viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(News.theme_id == filters.theme.id)
+    if filters.author is not None:
+        stmt = stmt.where(News.author_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(News.published_at >= utcnow() - PERIODS[filters.since])
+    return stmt
+
+
+def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int) -> Page:
+    """One page of what ``viewer`` may read that matches ``query``, best first.
+
+    Posts and news are ranked together; ties (same score) go to the most recent.
+    Items are :class:`Result` objects. Three queries: count, page, and one load per kind
+    present on the page.
+    """
+    matches = get_backend().matches(query)
+    parts = []
+    if filters.kind != "actualites":
+        parts.append(_post_matches(matches, viewer, filters))
+    if filters.kind in (None, "actualites"):
+        parts.append(_news_matches(matches, viewer, filters))
+    combined = union_all(*parts).subquery("results")
+    stmt = select(combined.c.kind, combined.c.object_id).order_by(
+        combined.c.score, combined.c.date.desc(), combined.c.object_id.desc()
+    )
+    total = db.session.execute(select(func.count()).select_from(combined)).scalar_one()
+    number = clamp(page, total, per_page)
+    rows = []
+    if total:
+        rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=_load(rows, query), number=number, per_page=per_page, total=total)
+
+
+def _load(rows, query: ParsedQuery) -> list[Result]:
+    stems = query.highlight
+    post_ids = [row.object_id for row in rows if row.kind == POST]
+    news_ids = [row.object_id for row in rows if row.kind == NEWS]
+    posts = {}
+    if post_ids:
+        posts = {
+            p.id: p
+            for p in db.session.execute(
+                select(Post)
+                .where(Post.id.in_(post_ids))
+                .options(joinedload(Post.thread), joinedload(Post.author))
+            ).scalars()
+        }
+    news = {}
+    if news_ids:
+        news = {
+            n.id: n
+            for n in db.session.execute(
+                select(News)
+                .where(News.id.in_(news_ids))
+                .options(joinedload(News.theme), joinedload(News.author))
+            ).scalars()
+        }
+    results = []
+    for row in rows:
+        if row.kind == POST and row.object_id in posts:
+            post = posts[row.object_id]
+            results.append(
+                Result(
+                    kind="fil" if post.is_opening else "message",
+                    item=post,
+                    url_endpoint="discussions.permalink",
+                    url_args={"post_id": post.id},
+                    title=highlight(post.thread.title, stems, width=1000),
+                    snippet=highlight(
+                        content.plain_text(post.body_html, limit=PLAIN_TEXT_LIMIT), stems
+                    ),
+                    theme=post.thread.theme,
+                    author=post.author,
+                    date=post.created_at,
+                )
+            )
+        elif row.kind == NEWS and row.object_id in news:
+            item = news[row.object_id]
+            results.append(
+                Result(
+                    kind="actualite",
+                    item=item,
+                    url_endpoint="news.detail",
+                    url_args={"news_id": item.id},
+                    title=highlight(item.title, stems, width=1000),
+                    snippet=highlight(
+                        content.plain_text(item.body_html, limit=PLAIN_TEXT_LIMIT), stems
+                    ),
+                    theme=item.theme,
+                    author=item.author,
+                    date=item.published_at,
+                )
+            )
+    return results

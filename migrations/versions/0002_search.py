@@ -1,6 +1,6 @@
 """Full-text search index: search_entries, with FTS5 (SQLite) or a GIN index (PostgreSQL).
 
-The index holds each post's text already normalised in Python (unaccented,
+The index holds, for each post or news item (``kind``, ``object_id``), its text already normalised in Python (unaccented,
 lower-case, Snowball-French-stemmed), so both databases match the very same
 words. On SQLite an external-content FTS5 table, ``search_fts``, mirrors
 ``search_entries`` through triggers; on PostgreSQL a GIN index covers a
@@ -29,31 +29,30 @@ PG_DOCUMENT = (
 
 SQLITE_STATEMENTS = [
     "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "title, body, content='search_entries', content_rowid='post_id', "
+    "title, body, content='search_entries', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
-    "INSERT INTO search_fts(rowid, title, body) VALUES (new.post_id, new.title, new.body); END",
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
     "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
     "INSERT INTO search_fts(search_fts, rowid, title, body) "
-    "VALUES ('delete', old.post_id, old.title, old.body); END",
+    "VALUES ('delete', old.id, old.title, old.body); END",
     "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN "
     "INSERT INTO search_fts(search_fts, rowid, title, body) "
-    "VALUES ('delete', old.post_id, old.title, old.body); "
-    "INSERT INTO search_fts(rowid, title, body) VALUES (new.post_id, new.title, new.body); END",
+    "VALUES ('delete', old.id, old.title, old.body); "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
 ]
 
 
 def upgrade():
     op.create_table(
         'search_entries',
-        sa.Column('post_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=10), nullable=False),
+        sa.Column('object_id', sa.Integer(), nullable=False),
         sa.Column('title', sa.Text(), nullable=False),
         sa.Column('body', sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ['post_id'], ['posts.id'],
-            name=op.f('fk_search_entries_post_id_posts'), ondelete='CASCADE',
-        ),
-        sa.PrimaryKeyConstraint('post_id', name=op.f('pk_search_entries')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_search_entries')),
+        sa.UniqueConstraint('kind', 'object_id', name=op.f('uq_search_entries_kind')),
     )
     dialect = op.get_bind().dialect.name
     if dialect == 'sqlite':

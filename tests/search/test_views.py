@@ -17,7 +17,13 @@ from forum.search.models import SearchEntry
 from forum.search.text import parse_query
 from tests.factories import make_reply, make_thread, make_user, opening_post
 
-RESULT_RE = re.compile(r'id="result-(\d+)"')
+RESULT_RE = re.compile(r'id="result-(?:fil|message)-(\d+)"')
+
+
+def entry(post_id: int) -> SearchEntry | None:
+    return db.session.execute(
+        select(SearchEntry).where(SearchEntry.kind == "post", SearchEntry.object_id == post_id)
+    ).scalar()
 
 
 def result_ids(response) -> list[int]:
@@ -146,7 +152,7 @@ def test_index_follows_edit_and_delete(app, client, corpus):
     with app.app_context():
         post = db.session.get(Post, reply_id)
         discussions.delete_post(post.author, post)
-        assert db.session.get(SearchEntry, reply_id) is None
+        assert entry(reply_id) is None
     assert result_ids(client.get("/search?q=mobilité")) == []
 
 
@@ -159,7 +165,7 @@ def test_deleted_posts_never_appear_even_if_indexed(app, client, corpus):
             .values(deleted_at=Post.created_at)
         )
         db.session.commit()
-        assert db.session.get(SearchEntry, corpus["reply_housing"].id) is not None
+        assert entry(corpus["reply_housing"].id) is not None
     assert corpus["reply_housing"].id not in result_ids(client.get("/search?q=vacants"))
 
 
@@ -170,7 +176,7 @@ def test_reindex_command_rebuilds(app, runner, client, corpus):
     assert result_ids(client.get("/search?q=logement")) == []
     result = runner.invoke(args=["forum", "reindex"])
     assert result.exit_code == 0, result.output
-    assert "4 message(s) indexé(s)" in result.output
+    assert "4 message(s) et actualité(s) indexé(s)" in result.output
     assert len(result_ids(client.get("/search?q=logement"))) == 3
 
 
@@ -253,10 +259,13 @@ def test_query_count_is_constant(app, client, corpus, query_counter):
         client.get("/search?q=logement&theme=urbain&since=30d&kind=messages")
     with query_counter() as many:
         client.get("/search?q=logement&author=alice")
-    # themes, count, page of results (posts + threads + themes + authors in one query)
-    assert few.count == 3
+    # themes, count, page of (kind, id), the posts with threads, themes and authors
+    assert few.count == 4
     # + the author looked up by pseudo
-    assert many.count == 4
+    assert many.count == 5
+    with query_counter() as none:
+        client.get("/search?q=introuvable")
+    assert none.count == 2
 
 
 def test_search_service_respects_filters_directly(app, corpus):
@@ -264,5 +273,5 @@ def test_search_service_respects_filters_directly(app, corpus):
         page = search.search(
             None, parse_query("logement"), search.Filters(kind="fils"), page=1, per_page=10
         )
-        assert [r.post.id for r in page.items] == [corpus["housing_opening"].id]
+        assert [r.item.id for r in page.items] == [corpus["housing_opening"].id]
         assert db.session.execute(select(Thread.title)).first()
