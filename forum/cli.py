@@ -62,6 +62,8 @@ def rerender() -> None:
     """Render again the posts rendered by an older version of the rules."""
     with write_intent():
         count = discussions.rerender_stale()
+        if count:  # the indexed text comes from the rendered HTML
+            search.reindex()
     click.echo(f"{count} message(s) rendu(s) à nouveau.")
 
 

@@ -26,6 +26,8 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 #: Entries per feed.
 FEED_SIZE = 30
 ATOM = "application/atom+xml; charset=utf-8"
+#: Largest id a row can have (a 32-bit integer column).
+MAX_ID = 2**31 - 1
 
 
 def _aware(value: datetime) -> datetime:
@@ -147,7 +149,8 @@ def news():
 
 @bp.route("/threads/<int:thread_id>.atom")
 def thread(thread_id: int):
-    thread = db.session.get(Thread, thread_id)
+    # Beyond a 32-bit integer PostgreSQL would refuse the comparison itself.
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
     if thread is None or not can(current_user, Action.THREAD_VIEW, thread):
         abort(404)
     self_url = url_for(".thread", thread_id=thread_id, _external=True)

@@ -20,6 +20,9 @@ from forum.permissions import Action, ensure, visible_news
 
 bp = Blueprint("news", __name__, url_prefix="/news")
 
+#: Largest id a row can have (a 32-bit integer column).
+MAX_ID = 2**31 - 1
+
 
 @bp.route("")
 def index():
@@ -36,6 +39,8 @@ def index():
 
 @bp.route("/<int:news_id>")
 def detail(news_id: int):
+    if news_id > MAX_ID:  # PostgreSQL would refuse the comparison itself
+        abort(404)
     news = db.session.execute(
         visible_news(select(News), current_user)
         .where(News.id == news_id)

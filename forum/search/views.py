@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +20,8 @@ from forum.search.text import MAX_QUERY_LENGTH, parse_query
 
 bp = Blueprint("search", __name__)
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
 
 @bp.route("/search")
 def search():
@@ -29,12 +33,12 @@ def search():
         since=args.get("since") if args.get("since") in services.PERIODS else None,
         kind=args.get("kind") if args.get("kind") in services.KINDS else None,
     )
-    author_name = args.get("author", "").strip()
+    author_name = _CONTROL_RE.sub("", args.get("author", "")).strip()[:30]
     context = {
-        "q": raw.replace("\x00", "")[: MAX_QUERY_LENGTH * 2],
+        "q": _CONTROL_RE.sub(" ", raw)[: MAX_QUERY_LENGTH * 2],
         "themes": themes,
         "filters": filters,
-        "author_name": author_name[:30],
+        "author_name": author_name,
         "periods": services.PERIODS,
         "page": None,
         "error": None,
@@ -43,13 +47,13 @@ def search():
         return render_template("search/results.html", **context)
     if author_name:
         filters.author = db.session.execute(
-            select(User).where(User.username_key == username_key(author_name[:30]))
+            select(User).where(User.username_key == username_key(author_name))
         ).scalar()
         if filters.author is None:
             context["error"] = _(
                 "Aucun compte ne porte le pseudo « %(name)s » : vérifiez l'orthographe "
                 "ou retirez ce filtre.",
-                name=author_name[:30],
+                name=author_name,
             )
             return render_template("search/results.html", **context)
     try:

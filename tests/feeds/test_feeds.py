@@ -72,6 +72,7 @@ def test_thread_feed_excludes_deleted_posts(app, client, content):
     assert "supprimée" not in client.get(f"/feeds/threads/{first.id}.atom").get_data(as_text=True)
     assert feed.entries[0].title == "Réponse de alice"
     assert client.get("/feeds/threads/999999.atom").status_code == 404
+    assert client.get("/feeds/threads/99999999999.atom").status_code == 404
 
 
 def test_deleted_opening_post_has_no_content(app, client, content):
@@ -106,3 +107,19 @@ def test_autodiscovery_links(client, content):
     for page, href in pages.items():
         html = client.get(page).get_data(as_text=True)
         assert 'type="application/atom+xml"' in html and f'href="{href}"' in html, page
+
+
+def test_feed_query_counts_are_constant(app, client, content, query_counter):
+    alice, first, _second = content
+    for n in range(5):
+        make_thread(app, alice, "urbain", f"Encore un fil urbain n°{n}")
+        make_reply(app, alice, first, body=f"Réponse n°{n}")
+    with query_counter() as latest:
+        client.get("/feeds/latest.atom")
+    with query_counter() as theme:
+        client.get("/feeds/themes/urbain.atom")
+    with query_counter() as thread:
+        client.get(f"/feeds/threads/{first.id}.atom")
+    assert latest.count == 2  # threads with theme and author, their opening posts
+    assert theme.count == 3  # + the theme
+    assert thread.count == 2  # the thread, its posts with authors

@@ -36,6 +36,8 @@ def test_admin_publishes_and_everyone_reads(app, client, auth):
     page = client.get(f"/news/{news.id}").get_data(as_text=True)
     assert "<strong>amphithéâtre</strong>" in page and "Urbain" in page
     assert "Les Rencontres sociales du 31 mars" in client.get("/news").get_data(as_text=True)
+    assert client.get("/news/99999999999").status_code == 404
+    assert client.get(f"/news/{news.id + 1}").status_code == 404
     home = client.get("/").get_data(as_text=True)
     assert f'href="/news/{news.id}"' in home
     assert 'href="/feeds/news.atom"' in home

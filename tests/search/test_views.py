@@ -251,6 +251,26 @@ def test_hostile_queries_never_fail(client, corpus, query):
         assert 'class="notice search-error"' in page
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"author": "\x00"},
+        {"author": "a" * 5000},
+        {"author": "' OR 1=1 --"},
+        {"theme": "\x00"},
+        {"theme": "../../etc"},
+        {"since": "-1d"},
+        {"since": "99999999999d"},
+        {"kind": "\x00"},
+        {"page": "99999999999999999999"},
+        {"page": "\x00"},
+    ],
+)
+def test_hostile_filters_never_fail(client, corpus, args):
+    response = client.get("/search", query_string={"q": "logement", **args})
+    assert response.status_code == 200
+
+
 def test_query_count_is_constant(app, client, corpus, query_counter):
     for n in range(10):
         make_reply(app, corpus["alice"], corpus["housing"], body=f"Un logement de plus, n°{n}.")
