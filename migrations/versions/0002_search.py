@@ -3,7 +3,9 @@
 The index holds, for each post or news item (``kind``, ``object_id``), its text already normalised in Python (unaccented,
 lower-case, Snowball-French-stemmed), so both databases match the very same
 words. On SQLite an external-content FTS5 table, ``search_fts``, mirrors
-``search_entries`` through triggers; on PostgreSQL a GIN index covers a
+``search_entries`` through triggers (``kind`` and ``object_id`` ride along,
+unindexed, so a search never has to join back to the table, which would tempt
+the query planner into scanning it); on PostgreSQL a GIN index covers a
 ``simple`` tsvector of the same text. Run ``flask forum reindex`` after this
 migration on a database that already holds posts.
 
@@ -29,17 +31,18 @@ PG_DOCUMENT = (
 
 SQLITE_STATEMENTS = [
     "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "title, body, content='search_entries', content_rowid='id', "
+    "title, body, kind UNINDEXED, object_id UNINDEXED, "
+    "content='search_entries', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
-    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "INSERT INTO search_fts(rowid, title, body, kind, object_id) VALUES (new.id, new.title, new.body, new.kind, new.object_id); END",
     "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); END",
+    "INSERT INTO search_fts(search_fts, rowid, title, body, kind, object_id) "
+    "VALUES ('delete', old.id, old.title, old.body, old.kind, old.object_id); END",
     "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); "
-    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "INSERT INTO search_fts(search_fts, rowid, title, body, kind, object_id) "
+    "VALUES ('delete', old.id, old.title, old.body, old.kind, old.object_id); "
+    "INSERT INTO search_fts(rowid, title, body, kind, object_id) VALUES (new.id, new.title, new.body, new.kind, new.object_id); END",
 ]
 
 
