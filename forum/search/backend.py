@@ -19,11 +19,10 @@ from forum.search.text import ParsedQuery
 #: Weights of the title and body columns: a word in the thread title counts more.
 TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
 
-#: The PostgreSQL document; the GIN index of migration 0002_search is on this very expression.
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, body), 'B'))"
-)
+#: On PostgreSQL, migration 0002_search adds ``search_entries.document``, generated as
+#: ``setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')``
+#: and GIN-indexed.
+PG_DOCUMENT = "document"
 
 
 class SearchBackend(Protocol):
@@ -59,7 +58,7 @@ class SqliteBackend:
 
 
 class PostgresBackend:
-    """PostgreSQL: the stems as a ``simple`` tsvector, GIN-indexed, ranked by ``ts_rank``."""
+    """PostgreSQL: the stems as a stored ``simple`` tsvector, GIN-indexed, ranked by ``ts_rank``."""
 
     def matches(self, query: ParsedQuery) -> CTE:
         params: dict[str, str] = {}

@@ -5,9 +5,9 @@ A row names what it indexes by ``kind`` ("post" or "news") and ``object_id``.
 the words as :func:`forum.search.text.index_words` makes them: unaccented,
 lower-case, Snowball-French-stemmed. Each database searches this table with
 its own full-text engine (see :mod:`forum.search.backend`): an FTS5 table kept
-in step by triggers on SQLite, a GIN expression index on PostgreSQL. Those
-native objects exist only in the migration; :func:`include_object` keeps them
-out of autogenerate comparisons.
+in step by triggers on SQLite; on PostgreSQL a generated tsvector column,
+``document``, with a GIN index. Those native objects exist only in the
+migration; :func:`include_object` keeps them out of autogenerate comparisons.
 """
 
 from __future__ import annotations
@@ -47,6 +47,14 @@ class SearchEntry(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
 
+#: Columns the search migration adds outside the models: (table, column).
+NATIVE_COLUMNS = frozenset({("search_entries", "document")})
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic hook: ignore the search engine's native tables and indexes."""
-    return not (reflected and compare_to is None and name in NATIVE_OBJECTS)
+    """Alembic hook: ignore the search engine's native tables, indexes and columns."""
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "column":
+        return (obj.table.name, name) not in NATIVE_COLUMNS
+    return name not in NATIVE_OBJECTS
