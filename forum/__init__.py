@@ -102,9 +102,12 @@ def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
+    from forum.feeds.views import bp as feeds
+    from forum.news.views import bp as news
+    from forum.search.views import bp as search
     from forum.seminars.views import bp as seminars
 
-    for blueprint in (accounts, discussions, seminars, admin):
+    for blueprint in (accounts, discussions, seminars, admin, search, feeds, news):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

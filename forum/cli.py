@@ -1,4 +1,4 @@
-"""``flask forum …`` commands: seed-demo, create-admin, set-role, rerender."""
+"""``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from forum.db import write_intent
 from forum.discussions import services as discussions
 from forum.errors import Refused
 from forum.extensions import db
+from forum.search import services as search
 
 forum_cli = AppGroup("forum", help="Administration du forum Rencontres sociales.")
 
@@ -74,7 +75,17 @@ def rerender() -> None:
     """Render again the posts rendered by an older version of the rules."""
     with write_intent():
         count = discussions.rerender_stale()
+        if count:  # the indexed text comes from the rendered HTML
+            search.reindex()
     click.echo(f"{count} message(s) rendu(s) à nouveau.")
+
+
+@forum_cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from every readable post."""
+    with write_intent():
+        count = search.reindex()
+    click.echo(f"{count} message(s) et actualité(s) indexé(s).")
 
 
 @forum_cli.command("seed-demo")

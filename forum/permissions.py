@@ -17,7 +17,9 @@ from flask import abort
 from sqlalchemy import Select
 
 from forum.accounts.models import Role
+from forum.db import utcnow
 from forum.discussions.models import Post
+from forum.news.models import News
 
 
 class Action(StrEnum):
@@ -36,6 +38,7 @@ class Action(StrEnum):
     SEMINAR_REGISTER = "seminar:register"
     SESSION_PREPARE = "session:prepare"
     SESSION_FOLLOW_UP = "session:follow-up"
+    NEWS_PUBLISH = "news:publish"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -169,6 +172,11 @@ def _session_follow_up(user, session) -> bool:
     return _organiser(user)
 
 
+@rule(Action.NEWS_PUBLISH)
+def _news_publish(user, obj=None) -> bool:
+    return _admin(user)
+
+
 def can(user, action: Action | str, obj: Any = None) -> bool:
     """Whether ``user`` (a User or the anonymous visitor) may do ``action`` to ``obj``."""
     return _RULES[Action(action)](user, obj)
@@ -193,3 +201,8 @@ def visible_threads(stmt: Select, viewer) -> Select:
 def visible_posts(stmt: Select, viewer) -> Select:
     """Filter a select of posts down to those ``viewer`` may read in listings."""
     return stmt.where(Post.deleted_at.is_(None))
+
+
+def visible_news(stmt: Select, viewer) -> Select:
+    """Filter a select of news down to those published (for everyone, admins included)."""
+    return stmt.where(News.published_at <= utcnow())

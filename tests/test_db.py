@@ -12,13 +12,16 @@ from sqlalchemy import func, select, text
 
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
+from forum.search.models import include_object
 from tests.factories import PASSWORD, make_thread, make_user
 
 
 def test_migrations_match_models(app):
     """``flask db upgrade`` on an empty database gives exactly the models' schema."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         assert compare_metadata(context, db.metadata) == []
 
 

@@ -117,6 +117,7 @@ MATRIX = {
     ("theme:manage", None, "open"): (F, F, F, F, T),
     ("admin:access", None, "open"): (F, F, F, F, T),
     ("user:set-role", None, "open"): (F, F, F, F, T),
+    ("news:publish", None, "open"): (F, F, F, F, T),
 }
 
 

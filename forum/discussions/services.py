@@ -28,6 +28,7 @@ from forum.discussions.models import (
 from forum.errors import Refused
 from forum.extensions import db
 from forum.permissions import Action, ensure
+from forum.search import services as search
 
 MAX_BODY_LENGTH = 50_000
 TITLE_LENGTH = (5, 150)
@@ -128,6 +129,8 @@ def create_thread(
         **_render(body),
     )
     db.session.add(post)
+    db.session.flush()
+    search.index_post(post, thread)
     _count_post(author, thread, now, new_thread=True)
     if commit:
         db.session.commit()
@@ -173,6 +176,8 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         **_render(body),
     )
     db.session.add(post)
+    db.session.flush()
+    search.index_post(post, thread)
     db.session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
@@ -215,6 +220,7 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
         setattr(post, key, value)
     post.edited_at = now
     post.edit_count = Post.edit_count + 1
+    search.index_post(post, post.thread)
     db.session.commit()
     return post
 
@@ -230,6 +236,7 @@ def delete_post(actor: User, post: Post) -> Post:
     ensure(actor, Action.POST_DELETE, post)
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
+    search.unindex_post(post)
     db.session.commit()
     return post
 

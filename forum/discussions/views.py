@@ -24,6 +24,7 @@ from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, T
 from forum.errors import Refused
 from forum.extensions import db, get_or_none
 from forum.forms import form_page
+from forum.news.queries import published as published_news
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure, visible_threads
 from forum.seminars import services as seminars
@@ -66,12 +67,14 @@ def home():
         select(Theme).where(Theme.archived_at.is_(None)).order_by(Theme.position, Theme.name)
     ).scalars()
     latest = db.session.execute(_listing().order_by(Thread.last_post_at.desc()).limit(10))
+    news = db.session.execute(published_news(current_user).limit(3)).scalars()
     return render_template(
         "discussions/home.html",
         themes=list(themes),
         latest=list(latest.scalars()),
         next_seminar=seminars.next_seminar(),
         follow_ups=seminars.follow_ups_for(current_user),
+        news=list(news),
     )
 
 

@@ -1,0 +1,1 @@
+"""Atom feeds: latest threads, a theme's threads, a thread's posts, news."""

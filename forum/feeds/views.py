@@ -1,0 +1,189 @@
+"""``/feeds/…``: Atom documents built with feedgen from public content only.
+
+Entry ids are the permalink URLs (stable: they never change with a title);
+content is the stored, sanitised ``body_html``; dates are stored UTC, made
+timezone-aware for feedgen. Deleted posts never appear.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, abort, current_app, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum.discussions.models import Post, Theme, Thread
+from forum.extensions import db
+from forum.news.queries import published as published_news
+from forum.permissions import Action, can, visible_posts, visible_threads
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+#: Entries per feed.
+FEED_SIZE = 30
+ATOM = "application/atom+xml; charset=utf-8"
+#: Largest id a row can have (a 32-bit integer column).
+MAX_ID = 2**31 - 1
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+def _feed(feed_id: str, title: str, html_url: str, self_url: str) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.id(feed_id)
+    feed.title(title)
+    feed.link(href=html_url, rel="alternate", type="text/html")
+    feed.link(href=self_url, rel="self", type="application/atom+xml")
+    feed.language("fr")
+    feed.author({"name": current_app.config["FORUM_SITE_NAME"]})
+    return feed
+
+
+def _respond(feed: FeedGenerator, entries_updated: list[datetime]) -> Response:
+    feed.updated(
+        _aware(max(entries_updated)) if entries_updated else datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    return Response(feed.atom_str(pretty=True), mimetype=ATOM)
+
+
+def _thread_entries(feed: FeedGenerator, threads: list[Thread], openings: dict[int, Post]) -> list:
+    dates = []
+    # feedgen prepends entries: add the oldest first so the newest comes out on top.
+    for thread in reversed(threads):
+        url = url_for("discussions.thread", thread_id=thread.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(thread.title)
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": thread.author.username})
+        entry.published(_aware(thread.created_at))
+        entry.updated(_aware(thread.created_at))
+        entry.category(term=thread.theme.slug, label=thread.theme.name)
+        opening = openings.get(thread.id)
+        if opening is not None:
+            entry.content(opening.body_html, type="html")
+        dates.append(thread.created_at)
+    return dates
+
+
+def _threads_feed(feed: FeedGenerator, theme: Theme | None) -> Response:
+    stmt = visible_threads(select(Thread), current_user).options(joinedload(Thread.author))
+    if theme is not None:
+        stmt = stmt.where(Thread.theme_id == theme.id)
+    threads = list(
+        db.session.execute(
+            stmt.order_by(Thread.created_at.desc(), Thread.id.desc()).limit(FEED_SIZE)
+        ).scalars()
+    )
+    openings = {}
+    if threads:
+        posts = db.session.execute(
+            visible_posts(select(Post), current_user).where(
+                Post.thread_id.in_([t.id for t in threads]), Post.parent_id.is_(None)
+            )
+        ).scalars()
+        openings = {post.thread_id: post for post in posts}
+    return _respond(feed, _thread_entries(feed, threads, openings))
+
+
+@bp.route("/latest.atom")
+def latest():
+    home = url_for("discussions.home", _external=True)
+    feed = _feed(
+        url_for(".latest", _external=True),
+        _("%(site)s — nouveaux fils", site=current_app.config["FORUM_SITE_NAME"]),
+        home,
+        url_for(".latest", _external=True),
+    )
+    feed.subtitle(_("Les derniers fils de discussion ouverts sur le forum."))
+    return _threads_feed(feed, None)
+
+
+@bp.route("/themes/<slug>.atom")
+def theme(slug: str):
+    theme = db.session.execute(select(Theme).where(Theme.slug == slug)).scalar()
+    if theme is None:
+        abort(404)
+    self_url = url_for(".theme", slug=slug, _external=True)
+    feed = _feed(
+        self_url,
+        _("%(theme)s — nouveaux fils", theme=theme.name),
+        url_for("discussions.theme", slug=slug, _external=True),
+        self_url,
+    )
+    feed.subtitle(theme.description or theme.name)
+    return _threads_feed(feed, theme)
+
+
+@bp.route("/news.atom")
+def news():
+    self_url = url_for(".news", _external=True)
+    feed = _feed(
+        self_url,
+        _("%(site)s — actualités", site=current_app.config["FORUM_SITE_NAME"]),
+        url_for("news.index", _external=True),
+        self_url,
+    )
+    feed.subtitle(_("Les actualités du réseau Rencontres sociales."))
+    items = list(db.session.execute(published_news(current_user).limit(FEED_SIZE)).scalars())
+    for item in reversed(items):
+        url = url_for("news.detail", news_id=item.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(item.title)
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": item.author.username})
+        entry.published(_aware(item.published_at))
+        entry.updated(_aware(item.published_at))
+        if item.theme is not None:
+            entry.category(term=item.theme.slug, label=item.theme.name)
+        entry.content(item.body_html, type="html")
+    return _respond(feed, [item.published_at for item in items])
+
+
+@bp.route("/threads/<int:thread_id>.atom")
+def thread(thread_id: int):
+    # Beyond a 32-bit integer PostgreSQL would refuse the comparison itself.
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    if thread is None or not can(current_user, Action.THREAD_VIEW, thread):
+        abort(404)
+    self_url = url_for(".thread", thread_id=thread_id, _external=True)
+    feed = _feed(
+        self_url,
+        thread.title,
+        url_for("discussions.thread", thread_id=thread_id, _external=True),
+        self_url,
+    )
+    feed.subtitle(_("Les derniers messages du fil « %(title)s ».", title=thread.title))
+    posts = list(
+        db.session.execute(
+            visible_posts(select(Post), current_user)
+            .where(Post.thread_id == thread.id)
+            .options(joinedload(Post.author))
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(FEED_SIZE)
+        ).scalars()
+    )
+    dates = []
+    for post in reversed(posts):
+        url = url_for("discussions.permalink", post_id=post.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        if post.is_opening:
+            entry.title(thread.title)
+        else:
+            entry.title(_("Réponse de %(name)s", name=post.author.username))
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": post.author.username})
+        entry.published(_aware(post.created_at))
+        updated = post.edited_at or post.created_at
+        entry.updated(_aware(updated))
+        entry.content(post.body_html, type="html")
+        dates.append(updated)
+    return _respond(feed, dates)

@@ -1,0 +1,1 @@
+"""News (actualités): short articles admins publish to spread information."""

@@ -1,0 +1,267 @@
+"""Keeping the index in step with posts and news, rebuilding it, and running a search.
+
+The discussion and news services call :func:`index_post`, :func:`unindex_post`
+and :func:`index_news` inside their own transaction, so the index never
+disagrees with what was committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy.orm import joinedload
+
+from forum import content
+from forum.accounts.models import User
+from forum.db import utcnow
+from forum.discussions.models import Post, Theme, Thread
+from forum.extensions import db
+from forum.news.models import News
+from forum.pagination import Page, clamp
+from forum.permissions import visible_news, visible_posts, visible_threads
+from forum.search.backend import get_backend
+from forum.search.models import NEWS, POST, SearchEntry
+from forum.search.text import ParsedQuery, highlight, normalise
+
+#: Enough for any post body (50,000 characters of Markdown).
+PLAIN_TEXT_LIMIT = 1_000_000
+PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "365d": timedelta(days=365)}
+#: ``kind`` filter: threads (title and opening post), replies, news.
+KINDS = ("fils", "messages", "actualites")
+
+
+def _text(body_html: str) -> str:
+    return normalise(content.plain_text(body_html, limit=PLAIN_TEXT_LIMIT))
+
+
+def _upsert(kind: str, object_id: int, title: str, body: str) -> None:
+    entry = db.session.execute(
+        select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id == object_id)
+    ).scalar()
+    if entry is None:
+        db.session.add(SearchEntry(kind=kind, object_id=object_id, title=title, body=body))
+    else:
+        entry.title, entry.body = title, body
+
+
+def index_post(post: Post, thread: Thread) -> None:
+    """Add or refresh the index row of ``post`` (flushed), in the current transaction."""
+    title = normalise(thread.title) if post.parent_id is None else ""
+    _upsert(POST, post.id, title, _text(post.body_html))
+
+
+def unindex_post(post: Post) -> None:
+    """Take ``post`` out of the index (it was deleted), in the current transaction."""
+    db.session.execute(
+        delete(SearchEntry).where(SearchEntry.kind == POST, SearchEntry.object_id == post.id)
+    )
+
+
+def index_news(news: News) -> None:
+    """Add or refresh the index row of ``news`` (flushed), in the current transaction."""
+    _upsert(NEWS, news.id, normalise(news.title), _text(news.body_html))
+
+
+def reindex(batch_size: int = 1000) -> int:
+    """Rebuild the whole index from posts and news; returns the number of rows indexed."""
+    db.session.execute(delete(SearchEntry))
+    sources = [
+        (
+            POST,
+            select(Post.id, Post.parent_id, Post.body_html, Thread.title)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Post.deleted_at.is_(None)),
+            Post.id,
+        ),
+        (
+            NEWS,
+            select(News.id, literal(None).label("parent_id"), News.body_html, News.title),
+            News.id,
+        ),
+    ]
+    done = 0
+    for kind, stmt, key in sources:
+        last_id = 0
+        while rows := db.session.execute(
+            stmt.where(key > last_id).order_by(key).limit(batch_size)
+        ).all():
+            db.session.execute(
+                insert(SearchEntry),
+                [
+                    {
+                        "kind": kind,
+                        "object_id": row.id,
+                        "title": normalise(row.title) if row.parent_id is None else "",
+                        "body": _text(row.body_html),
+                    }
+                    for row in rows
+                ],
+            )
+            done += len(rows)
+            last_id = rows[-1].id
+    get_backend().rebuild()
+    db.session.commit()
+    return done
+
+
+@dataclass
+class Filters:
+    theme: Theme | None = None
+    author: User | None = None
+    since: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class Result:
+    kind: str
+    item: Any
+    url_endpoint: str
+    url_args: dict
+    title: Markup
+    snippet: Markup
+    theme: Theme | None
+    author: User
+    date: datetime
+
+
+def _post_matches(matches, viewer, filters: Filters):
+    stmt = (
+        select(
+            literal(POST).label("kind"),
+            Post.id.label("object_id"),
+            matches.c.score,
+            Post.created_at.label("date"),
+        )
+        .join(Post, (matches.c.kind == POST) & (Post.id == matches.c.object_id))
+        .join(Thread, Thread.id == Post.thread_id)
+    )
+    stmt = visible_threads(visible_posts(stmt, viewer), viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(Thread.theme_id == filters.theme.id)
+    if filters.author is not None:
+        stmt = stmt.where(Post.author_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(Post.created_at >= utcnow() - PERIODS[filters.since])
+    if filters.kind == "fils":
+        stmt = stmt.where(Post.parent_id.is_(None))
+    elif filters.kind == "messages":
+        stmt = stmt.where(Post.parent_id.is_not(None))
+    return stmt
+
+
+def _news_matches(matches, viewer, filters: Filters):
+    stmt = select(
+        literal(NEWS).label("kind"),
+        News.id.label("object_id"),
+        matches.c.score,
+        News.published_at.label("date"),
+    ).join(News, (matches.c.kind == NEWS) & (News.id == matches.c.object_id))
+    stmt = visible_news(stmt, viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(News.theme_id == filters.theme.id)
+    if filters.author is not None:
+        stmt = stmt.where(News.author_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(News.published_at >= utcnow() - PERIODS[filters.since])
+    return stmt
+
+
+def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int) -> Page:
+    """One page of what ``viewer`` may read that matches ``query``, best first.
+
+    Posts and news are ranked together; ties (same score) go to the most recent.
+    Items are :class:`Result` objects. Queries: the page (with the total), then one load per
+    kind present on the page; a page past the end costs a count and the last page again.
+    """
+    matches = get_backend().matches(query)
+    parts = []
+    if filters.kind != "actualites":
+        parts.append(_post_matches(matches, viewer, filters))
+    if filters.kind in (None, "actualites"):
+        parts.append(_news_matches(matches, viewer, filters))
+    combined = union_all(*parts).subquery("results")
+    stmt = select(combined.c.kind, combined.c.object_id).order_by(
+        combined.c.score, combined.c.date.desc(), combined.c.object_id.desc()
+    )
+    # The total rides along with the page (a window count): one scan of the matches, not two.
+    stmt = stmt.add_columns(func.count().over().label("total"))
+    number = page
+    rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    if rows:
+        total = rows[0].total
+    elif number == 1:
+        total = 0
+    else:  # past the last page: count, then show the last page
+        total = db.session.execute(select(func.count()).select_from(combined)).scalar_one()
+        number = clamp(page, total, per_page)
+        if total:
+            rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=_load(rows, query), number=number, per_page=per_page, total=total)
+
+
+def _load(rows, query: ParsedQuery) -> list[Result]:
+    stems = query.highlight
+    post_ids = [row.object_id for row in rows if row.kind == POST]
+    news_ids = [row.object_id for row in rows if row.kind == NEWS]
+    posts = {}
+    if post_ids:
+        posts = {
+            p.id: p
+            for p in db.session.execute(
+                select(Post)
+                .where(Post.id.in_(post_ids))
+                .options(joinedload(Post.thread), joinedload(Post.author))
+            ).scalars()
+        }
+    news = {}
+    if news_ids:
+        news = {
+            n.id: n
+            for n in db.session.execute(
+                select(News)
+                .where(News.id.in_(news_ids))
+                .options(joinedload(News.theme), joinedload(News.author))
+            ).scalars()
+        }
+    results = []
+    for row in rows:
+        if row.kind == POST and row.object_id in posts:
+            post = posts[row.object_id]
+            results.append(
+                Result(
+                    kind="fil" if post.is_opening else "message",
+                    item=post,
+                    url_endpoint="discussions.permalink",
+                    url_args={"post_id": post.id},
+                    title=highlight(post.thread.title, stems, width=1000),
+                    snippet=highlight(
+                        content.plain_text(post.body_html, limit=PLAIN_TEXT_LIMIT), stems
+                    ),
+                    theme=post.thread.theme,
+                    author=post.author,
+                    date=post.created_at,
+                )
+            )
+        elif row.kind == NEWS and row.object_id in news:
+            item = news[row.object_id]
+            results.append(
+                Result(
+                    kind="actualite",
+                    item=item,
+                    url_endpoint="news.detail",
+                    url_args={"news_id": item.id},
+                    title=highlight(item.title, stems, width=1000),
+                    snippet=highlight(
+                        content.plain_text(item.body_html, limit=PLAIN_TEXT_LIMIT), stems
+                    ),
+                    theme=item.theme,
+                    author=item.author,
+                    date=item.published_at,
+                )
+            )
+    return results
