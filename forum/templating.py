@@ -17,7 +17,7 @@ def can(action: str, obj=None) -> bool:
     return permissions.can(current_user, action, obj)
 
 
-def paris_datetime(value: datetime | None, format: str = "d MMMM y 'à' HH:mm") -> str:
+def paris_datetime(value: datetime | None, format: str = "d MMMM y, HH:mm") -> str:
     """A stored UTC datetime shown in the reader's time zone (Europe/Paris)."""
     if value is None:
         return ""
