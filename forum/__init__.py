@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum.config import load_config
 from forum.db import IdConverter, configure_sqlite
@@ -43,6 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 
+    if app.config["FORUM_PROXY_COUNT"] > 0:
+        # Behind N trusted proxies: the client address is the N-th from the right of
+        # X-Forwarded-For; without proxies the header is ignored (anyone can send it).
+        count = app.config["FORUM_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app, root)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -103,11 +109,12 @@ def _register_blueprints(app: Flask) -> None:
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
     from forum.feeds.views import bp as feeds
+    from forum.moderation.views import bp as moderation
     from forum.news.views import bp as news
     from forum.search.views import bp as search
     from forum.seminars.views import bp as seminars
 
-    for blueprint in (accounts, discussions, seminars, admin, search, feeds, news):
+    for blueprint in (accounts, discussions, seminars, admin, moderation, search, feeds, news):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -13,8 +13,10 @@ from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
 from forum.db import write_intent
 from forum.discussions import services as discussions
+from forum.discussions.models import Theme
 from forum.errors import Refused
 from forum.extensions import db
+from forum.moderation import services as moderation
 from forum.search import services as search
 
 forum_cli = AppGroup("forum", help="Administration du forum Rencontres sociales.")
@@ -50,11 +52,24 @@ def create_admin(username: str, email: str, password: str | None) -> None:
 @forum_cli.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
-def set_role(username: str, role: str) -> None:
-    """Give USERNAME the role member, moderator or admin."""
+@click.option("--theme", "theme_slug", help="Modérateur·rice de ce thème seulement (slug).")
+def set_role(username: str, role: str, theme_slug: str | None) -> None:
+    """Give USERNAME the role member, moderator or admin.
+
+    With --theme SLUG, a moderator moderates that theme (added to their themes);
+    without it, every theme.
+    """
+    theme = None
+    if theme_slug is not None:
+        if role != Role.MODERATOR:
+            raise click.ClickException("--theme ne s'utilise qu'avec le rôle moderator.")
+        theme = db.session.execute(select(Theme).where(Theme.slug == theme_slug)).scalar()
+        if theme is None:
+            raise click.ClickException(f"Aucun thème n'a l'adresse « {theme_slug} ».")
     with write_intent():
-        user = accounts.set_role(_user_or_fail(username), role)
-    click.echo(f"{user.username} est maintenant {user.role_label}.")
+        user = moderation.set_role(None, _user_or_fail(username), role, theme)
+    scope = f" du thème « {theme.name} »" if theme else ""
+    click.echo(f"{user.username} est maintenant {user.role_label}{scope}.")
 
 
 @forum_cli.command("set-organiser")

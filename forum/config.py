@@ -102,6 +102,14 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_REDIS_URL": _env("REDIS_URL"),
         "FORUM_PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "FORUM_PASSWORD_HASH": _env("PASSWORD_HASH", "scrypt"),
+        # Moderation: posts hidden after this many distinct reporters (0: never by reports).
+        "FORUM_REPORT_HIDE_THRESHOLD": _env_int("REPORT_HIDE_THRESHOLD", 3),
+        # The first N posts of a new account wait for approval (0: off), in these themes
+        # (comma-separated slugs; empty: every theme).
+        "FORUM_PREMODERATION_POSTS": _env_int("PREMODERATION_POSTS", 0),
+        "FORUM_PREMODERATION_THEMES": tuple(
+            slug.strip() for slug in (_env("PREMODERATION_THEMES") or "").split(",") if slug.strip()
+        ),
     }
     if env == "testing":
         # A fast hash keeps the suite quick; never used outside tests.

@@ -81,8 +81,8 @@ def register_error_handlers(app: Flask) -> None:
         if code == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
         if code == 429:
-            headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
-        detail = exc.description if code in (400, 403) and _is_custom(exc) else None
+            headers["Retry-After"] = str(_retry_after(exc))
+        detail = exc.description if code in (400, 403, 429) and _is_custom(exc) else None
         return error_response(code, detail, headers)
 
     @app.errorhandler(OperationalError)
@@ -98,6 +98,14 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500)
+
+
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until a retry may work: the window of the rate limit that was hit."""
+    limit = getattr(getattr(exc, "limit", None), "limit", None)
+    if limit is not None:
+        return max(1, int(limit.get_expiry()))
+    return int(getattr(exc, "retry_after", None) or 60)
 
 
 def _is_custom(exc: HTTPException) -> bool:

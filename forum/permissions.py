@@ -14,11 +14,14 @@ from enum import StrEnum
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select
+from sqlalchemy import Select, false, or_, select
 
 from forum.accounts.models import Role
 from forum.db import utcnow
-from forum.discussions.models import Post
+from forum.discussions.models import Post, Thread
+from forum.extensions import db
+from forum.moderation.models import ThemeModerator
+from forum.moderation.notices import sanction_notice
 from forum.news.models import News
 
 
@@ -39,6 +42,23 @@ class Action(StrEnum):
     SESSION_PREPARE = "session:prepare"
     SESSION_FOLLOW_UP = "session:follow-up"
     NEWS_PUBLISH = "news:publish"
+    POST_REPORT = "post:report"
+    POST_HIDE = "post:hide"
+    POST_RESTORE = "post:restore"
+    POST_READ_HIDDEN = "post:read-hidden"
+    POST_APPROVE = "post:approve"
+    POST_SPLIT = "post:split"
+    THREAD_LOCK = "thread:lock"
+    THREAD_PIN = "thread:pin"
+    THREAD_MOVE = "thread:move"
+    THREAD_MERGE = "thread:merge"
+    USER_REPORT = "user:report"
+    USER_SANCTION = "user:sanction"
+    USER_LIFT = "user:lift"
+    USER_HISTORY = "user:history"
+    MODERATION_QUEUE = "moderation:queue"
+    MODERATION_LOG = "moderation:log"
+    WATCHED_WORDS = "moderation:watched-words"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -54,15 +74,60 @@ def rule(action: Action) -> Callable[[Rule], Rule]:
 
 
 def _member(user) -> bool:
-    return bool(user.is_authenticated)
+    """Logged in and not suspended: a suspended account has no rights left."""
+    return bool(user.is_authenticated) and not user.is_suspended
+
+
+def _writer(user) -> bool:
+    """May write: a member who is not silenced."""
+    return _member(user) and not user.is_silenced
+
+
+def moderation_scope(user) -> frozenset[int] | None:
+    """The theme ids ``user`` moderates: None for every theme, empty for none.
+
+    Admins and moderators without ``theme_moderators`` rows moderate everywhere. The
+    answer is kept on the user object: one query per request, for moderators only.
+    """
+    if not _member(user) or user.role not in (Role.MODERATOR, Role.ADMIN):
+        return frozenset()
+    if user.role == Role.ADMIN:
+        return None
+    cached = user.__dict__.get("_moderation_scope", False)
+    if cached is False:
+        ids = db.session.execute(
+            select(ThemeModerator.theme_id).where(ThemeModerator.user_id == user.id)
+        ).scalars()
+        cached = frozenset(ids) or None
+        user.__dict__["_moderation_scope"] = cached
+    return cached
 
 
 def _moderator(user) -> bool:
-    return user.role in (Role.MODERATOR, Role.ADMIN)
+    """Moderates at least one theme (the queue, the log)."""
+    return moderation_scope(user) != frozenset()
+
+
+def _global_moderator(user) -> bool:
+    return (
+        _member(user)
+        and user.role in (Role.MODERATOR, Role.ADMIN)
+        and (moderation_scope(user) is None)
+    )
+
+
+def _moderates(user, theme_id: int) -> bool:
+    scope = moderation_scope(user)
+    return scope is None or theme_id in scope
+
+
+def _over(user, target) -> bool:
+    """Whether ``user`` may act on ``target`` (a user): nobody but an admin acts on an admin."""
+    return target.role != Role.ADMIN or _admin(user)
 
 
 def _admin(user) -> bool:
-    return user.role == Role.ADMIN
+    return _member(user) and user.role == Role.ADMIN
 
 
 def _owns(user, post) -> bool:
@@ -71,24 +136,49 @@ def _owns(user, post) -> bool:
 
 @rule(Action.THREAD_VIEW)
 def _thread_view(user, thread) -> bool:
-    return True
+    """Hidden threads (opening post hidden or pending) stay readable by author and moderators."""
+    if thread.hidden_at is None:
+        return True
+    return _owns_thread(user, thread) or _moderates(user, thread.theme_id)
+
+
+def _owns_thread(user, thread) -> bool:
+    return bool(user.is_authenticated) and thread.author_id == user.id
 
 
 @rule(Action.THREAD_CREATE)
 def _thread_create(user, theme) -> bool:
-    return _member(user) and not theme.is_archived
+    return _writer(user) and not theme.is_archived
 
 
 @rule(Action.POST_REPLY)
 def _post_reply(user, thread) -> bool:
-    if not _member(user) or thread.theme.is_archived:
+    if not _writer(user) or thread.theme.is_archived or thread.merged_into_id:
         return False
-    return not thread.locked or _moderator(user)
+    return not thread.locked or _moderates(user, thread.theme_id)
+
+
+def _readable(user, post) -> bool:
+    """Whether the body of ``post`` may be shown to ``user`` (hidden and pending posts)."""
+    if not (post.is_hidden or post.is_pending):
+        return True
+    return _owns(user, post) or _moderates(user, post.thread.theme_id)
 
 
 @rule(Action.POST_QUOTE)
 def _post_quote(user, post) -> bool:
-    return not post.is_deleted and _post_reply(user, post.thread)
+    return (
+        not post.is_deleted
+        and not post.is_hidden
+        and not post.is_pending
+        and _post_reply(user, post.thread)
+    )
+
+
+@rule(Action.POST_READ_HIDDEN)
+def _post_read_hidden(user, post) -> bool:
+    """Read a hidden or pending post: its author and the moderators of its theme."""
+    return _readable(user, post)
 
 
 def _open_for_writing(thread) -> bool:
@@ -96,27 +186,130 @@ def _open_for_writing(thread) -> bool:
     return not thread.locked and not thread.theme.is_archived
 
 
+def _moderates_post(user, post) -> bool:
+    """A moderator of the post's theme, and the author is not an admin (unless user is)."""
+    return _moderates(user, post.thread.theme_id) and _over(user, post.author)
+
+
 @rule(Action.POST_EDIT)
 def _post_edit(user, post) -> bool:
     if post.is_deleted:
         return False
-    if _moderator(user):
-        return True
-    return _owns(user, post) and _open_for_writing(post.thread)
+    if _owns(user, post):
+        return _writer(user) and (
+            _open_for_writing(post.thread) or _moderates(user, post.thread.theme_id)
+        )
+    return _moderates_post(user, post)
 
 
 @rule(Action.POST_DELETE)
 def _post_delete(user, post) -> bool:
     if post.is_deleted:
         return False
-    if _moderator(user):
-        return True
-    return _owns(user, post) and _open_for_writing(post.thread)
+    if _owns(user, post):
+        return _open_for_writing(post.thread) or _moderates(user, post.thread.theme_id)
+    return _moderates_post(user, post)
 
 
 @rule(Action.POST_HISTORY)
 def _post_history(user, post) -> bool:
-    return post.edit_count > 0 and (_owns(user, post) or _moderator(user))
+    return post.edit_count > 0 and (_owns(user, post) or _moderates(user, post.thread.theme_id))
+
+
+@rule(Action.POST_REPORT)
+def _post_report(user, post) -> bool:
+    """Members report others' visible posts; nobody reports their own."""
+    return (
+        _writer(user)
+        and not _owns(user, post)
+        and not post.is_deleted
+        and not post.is_hidden
+        and not post.is_pending
+    )
+
+
+@rule(Action.POST_HIDE)
+def _post_hide(user, post) -> bool:
+    return not post.is_deleted and not post.is_hidden and _moderates_post(user, post)
+
+
+@rule(Action.POST_RESTORE)
+def _post_restore(user, post) -> bool:
+    return post.is_hidden and _moderates_post(user, post)
+
+
+@rule(Action.POST_APPROVE)
+def _post_approve(user, post) -> bool:
+    """Approve or reject a post awaiting approval."""
+    return post.is_pending and _moderates(user, post.thread.theme_id)
+
+
+@rule(Action.POST_SPLIT)
+def _post_split(user, post) -> bool:
+    """A reply's branch becomes a thread of its own (the opening post cannot be split off)."""
+    return not post.is_opening and _moderates(user, post.thread.theme_id)
+
+
+@rule(Action.THREAD_LOCK)
+def _thread_lock(user, thread) -> bool:
+    """Lock or unlock."""
+    return thread.merged_into_id is None and _moderates(user, thread.theme_id)
+
+
+@rule(Action.THREAD_PIN)
+def _thread_pin(user, thread) -> bool:
+    """Pin or unpin."""
+    return thread.merged_into_id is None and _moderates(user, thread.theme_id)
+
+
+@rule(Action.THREAD_MOVE)
+def _thread_move(user, thread) -> bool:
+    """Move to another theme; the moderator must moderate the target too (the service checks)."""
+    return thread.merged_into_id is None and _moderates(user, thread.theme_id)
+
+
+@rule(Action.THREAD_MERGE)
+def _thread_merge(user, thread) -> bool:
+    """Merge into another thread the moderator also moderates (the service checks)."""
+    return thread.merged_into_id is None and _moderates(user, thread.theme_id)
+
+
+@rule(Action.USER_REPORT)
+def _user_report(user, target) -> bool:
+    return _writer(user) and target.id != user.id
+
+
+@rule(Action.USER_SANCTION)
+def _user_sanction(user, target) -> bool:
+    """Global moderators and admins sanction anyone but themselves and admins."""
+    return _global_moderator(user) and target.id != user.id and _over(user, target)
+
+
+@rule(Action.USER_LIFT)
+def _user_lift(user, target) -> bool:
+    """The same people lift sanctions; nobody lifts their own."""
+    return _user_sanction(user, target)
+
+
+@rule(Action.USER_HISTORY)
+def _user_history(user, target=None) -> bool:
+    """A user's sanctions, hidden posts, reports and private notes."""
+    return _moderator(user)
+
+
+@rule(Action.MODERATION_QUEUE)
+def _moderation_queue(user, obj=None) -> bool:
+    return _moderator(user)
+
+
+@rule(Action.MODERATION_LOG)
+def _moderation_log(user, obj=None) -> bool:
+    return _moderator(user)
+
+
+@rule(Action.WATCHED_WORDS)
+def _watched_words(user, obj=None) -> bool:
+    return _global_moderator(user)
 
 
 @rule(Action.THEME_MANAGE)
@@ -182,25 +375,62 @@ def can(user, action: Action | str, obj: Any = None) -> bool:
     return _RULES[Action(action)](user, obj)
 
 
+#: Actions a silenced member is refused with the reason and the end of the silence.
+_WRITING = {Action.THREAD_CREATE, Action.POST_REPLY, Action.POST_REPORT, Action.USER_REPORT}
+
+
 def ensure(user, action: Action | str, obj: Any = None) -> None:
-    """Abort with 403 unless ``can(user, action, obj)``."""
-    if not can(user, action, obj):
-        abort(403)
+    """Abort with 403 unless ``can(user, action, obj)``.
+
+    A silenced member trying to write gets the reason and the end date of the silence.
+    """
+    if can(user, action, obj):
+        return
+    if Action(action) in _WRITING and getattr(user, "is_silenced", False):
+        abort(403, description=sanction_notice(user))
+    abort(403)
+
+
+def _theme_clause(column, viewer):
+    scope = moderation_scope(viewer)
+    if scope is None:
+        return None
+    return column.in_(scope) if scope else false()
 
 
 def visible_threads(stmt: Select, viewer) -> Select:
     """Filter a select of threads down to what ``viewer`` may read.
 
     Every listing (theme pages, profile, feeds, search, API) goes through this,
-    so a list never shows what a single check would refuse. Every thread is
-    public for now; moderation adds hidden threads here.
+    so a list never shows what a single check would refuse: merged threads (their
+    posts live in the target) and hidden threads, except for the moderators of
+    their theme and their author.
     """
-    return stmt
+    stmt = stmt.where(Thread.merged_into_id.is_(None))
+    moderated = _theme_clause(Thread.theme_id, viewer)
+    if moderated is None:
+        return stmt
+    allowed = [Thread.hidden_at.is_(None), moderated]
+    if viewer.is_authenticated:
+        allowed.append(Thread.author_id == viewer.id)
+    return stmt.where(or_(*allowed))
 
 
 def visible_posts(stmt: Select, viewer) -> Select:
-    """Filter a select of posts down to those ``viewer`` may read in listings."""
-    return stmt.where(Post.deleted_at.is_(None))
+    """Filter a select of posts down to those ``viewer`` may read in listings.
+
+    Deleted posts never appear; hidden and pending ones only for the moderators of
+    their theme, so feeds, search, profiles and quotes never leak them.
+    """
+    stmt = stmt.where(Post.deleted_at.is_(None))
+    scope = moderation_scope(viewer)
+    if scope is None:
+        return stmt
+    visible = Post.hidden_at.is_(None) & Post.pending_at.is_(None)
+    if not scope:
+        return stmt.where(visible)
+    in_scope = Post.thread_id.in_(select(Thread.id).where(Thread.theme_id.in_(scope)))
+    return stmt.where(or_(visible, in_scope))
 
 
 def visible_news(stmt: Select, viewer) -> Select:

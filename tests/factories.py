@@ -45,9 +45,11 @@ def make_thread(
     author,
     theme: str = "services-publics",
     title: str | None = None,
-    body: str = "Un premier message pour ouvrir le débat.",
+    body: str | None = None,
 ) -> Thread:
     title = title or f"Un fil de discussion n°{next(_numbers)}"
+    # Distinct bodies: the same body twice from one author within 5 minutes is refused.
+    body = body or f"Un premier message pour ouvrir le débat (n°{next(_numbers)})."
     with app.app_context():
         theme_row = db.session.execute(select(Theme).where(Theme.slug == theme)).scalar_one()
         thread = discussions.create_thread(_user(author), theme_row, title, body)

@@ -140,8 +140,11 @@ SEMINAR_MATRIX = {
 
 
 def test_every_action_is_in_a_matrix():
+    from tests.moderation.test_matrix import MATRIX as MODERATION_MATRIX
+
     covered = {action for action, _obj, _state in MATRIX}
     covered |= {action for action, _status, _past in SEMINAR_MATRIX}
+    covered |= {action for action, _obj, _state in MODERATION_MATRIX}
     assert covered == {a.value for a in Action}
 
 
@@ -223,7 +226,12 @@ def request_for(world: World, action: str) -> tuple[str, str, dict]:
         ),
         "post:reply": ("POST", f"/threads/{world.thread}/reply", {"body": "Une réponse"}),
         "post:reply-form": ("GET", f"/threads/{world.thread}/reply", {}),
-        "post:edit": ("POST", f"/posts/{world.post}/edit", {"body": "Texte remplacé"}),
+        # Moderators editing someone else's post must give a reason (moderation).
+        "post:edit": (
+            "POST",
+            f"/posts/{world.post}/edit",
+            {"body": "Texte remplacé", "reason": "Propos corrigés"},
+        ),
         "post:edit-form": ("GET", f"/posts/{world.post}/edit", {}),
         "post:delete": ("POST", f"/posts/{world.post}/delete", {}),
         "post:delete-form": ("GET", f"/posts/{world.post}/delete", {}),

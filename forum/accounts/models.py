@@ -10,7 +10,7 @@ from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import TimestampMixin
+from forum.db import TimestampMixin, utcnow
 from forum.extensions import db
 
 
@@ -74,6 +74,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Set by an admin: may publish seminars and manage their registrations (admins always may).
     is_organiser: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The current sanctions, copied from the latest ``sanctions`` rows so that rules need
+    #: no query; a ban is a suspension until :data:`forum.moderation.models.FOREVER`.
+    silenced_until: Mapped[datetime | None] = mapped_column(DateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -90,6 +94,14 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_silenced(self) -> bool:
+        return self.silenced_until is not None and self.silenced_until > utcnow()
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > utcnow()
 
     @property
     def family_label(self) -> str:
@@ -114,3 +126,5 @@ class AnonymousUser(AnonymousUserMixin):
     is_admin = False
     is_moderator = False
     is_organiser = False
+    is_silenced = False
+    is_suspended = False

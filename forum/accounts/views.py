@@ -17,6 +17,8 @@ from forum.discussions.models import Post, Thread
 from forum.errors import Refused
 from forum.extensions import db, login_manager
 from forum.forms import form_page
+from forum.moderation import limits
+from forum.moderation.notices import sanction_notice
 from forum.permissions import visible_posts, visible_threads
 
 bp = Blueprint("accounts", __name__)
@@ -29,7 +31,7 @@ def load_user(session_id: str) -> User | None:
     if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version):
+    if user is None or user.session_version != int(version) or user.is_suspended:
         return None
     return user
 
@@ -45,6 +47,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/auth/register", methods=["GET", "POST"])
+@limits.register
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("discussions.home"))
@@ -62,12 +65,16 @@ def register():
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
+@limits.login_ip
+@limits.login_account
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is None:
             form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
+        elif user.is_suspended:
+            abort(403, description=sanction_notice(user))
         else:
             login_user(user)
             return redirect(safe_next(request.args.get("next")))

@@ -84,6 +84,12 @@ class Thread(TimestampMixin, db.Model):
     last_post_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Set while the opening post is hidden or awaits approval: out of every listing.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Set when a moderator merged this thread into another: its URL redirects there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    #: The thread a moderator split this one from (a branch became this thread).
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"), index=True)
 
     theme: Mapped[Theme] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -118,6 +124,14 @@ class Post(TimestampMixin, db.Model):
     edit_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Hidden by a moderator (or by reports): a placeholder for others, nothing destroyed.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    #: Set while the post waits for a moderator's approval (pre-moderation, watched words).
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Distinct members with an open report on this post; moved in SQL under the row lock.
+    open_report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -125,6 +139,14 @@ class Post(TimestampMixin, db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.pending_at is not None
 
     @property
     def is_opening(self) -> bool:

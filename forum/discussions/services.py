@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -27,7 +28,8 @@ from forum.discussions.models import (
 )
 from forum.errors import Refused
 from forum.extensions import db
-from forum.permissions import Action, ensure
+from forum.moderation import log, screening
+from forum.permissions import Action, can, ensure
 from forum.search import services as search
 
 MAX_BODY_LENGTH = 50_000
@@ -70,6 +72,29 @@ def check_title(title: str) -> str:
     return title
 
 
+#: The same body twice from one author within this delay is refused (a double click, a bot).
+REPEAT_WINDOW = timedelta(minutes=5)
+
+
+def _refuse_repeat(author: User, body: str) -> None:
+    repeated = db.session.execute(
+        select(Post.id)
+        .where(
+            Post.author_id == author.id,
+            Post.created_at >= utcnow() - REPEAT_WINDOW,
+            Post.body_source == body,
+        )
+        .limit(1)
+    ).scalar()
+    if repeated is not None:
+        raise Refused(
+            _(
+                "Vous venez de publier exactement ce message. S'il s'agit d'un double envoi, "
+                "il est déjà en ligne ; sinon, modifiez-le un peu."
+            )
+        )
+
+
 def _render(body: str) -> dict:
     return {
         "body_source": body,
@@ -107,8 +132,12 @@ def create_thread(
     """
     ensure(author, Action.THREAD_CREATE, theme)
     title, body = check_title(title), check_body(body)
+    body, pending_at = screening.screen_new_post(author, theme, body)
+    _refuse_repeat(author, body)
+    screening.words.check(title)  # a blocked word in the title refuses the thread too
     now = utcnow()
     thread = Thread(
+        hidden_at=pending_at,
         theme=theme,
         author_id=author.id,
         title=title,
@@ -126,6 +155,7 @@ def create_thread(
         path="",
         depth=0,
         created_at=now,
+        pending_at=pending_at,
         **_render(body),
     )
     db.session.add(post)
@@ -147,6 +177,8 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     """
     ensure(author, Action.POST_REPLY, thread)
     body = check_body(body)
+    body, pending_at = screening.screen_new_post(author, thread.theme, body)
+    _refuse_repeat(author, body)
     if parent is None:
         parent = db.session.execute(
             select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
@@ -155,6 +187,10 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         raise Refused(_("Le message auquel vous répondez n'appartient pas à ce fil."))
     if parent.is_deleted:
         raise Refused(_("Ce message a été supprimé : répondez plutôt à un autre message du fil."))
+    if not can(author, Action.POST_READ_HIDDEN, parent):
+        raise Refused(
+            _("Ce message n'est pas visible : répondez plutôt à un autre message du fil.")
+        )
     if parent.depth >= MAX_STORED_DEPTH:
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
 
@@ -173,6 +209,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         path=parent.path + path_segment(rank),
         depth=parent.depth + 1,
         created_at=now,
+        pending_at=pending_at,
         **_render(body),
     )
     db.session.add(post)
@@ -202,9 +239,28 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
     body = check_body(body)
     if "\x00" in reason:
         raise Refused(_("La raison contient un caractère nul : retirez-le puis réessayez."))
+    by_moderator = editor.id != post.author_id
+    if by_moderator and len(reason.strip()) < 3:
+        raise Refused(
+            _(
+                "Vous modifiez le message de quelqu'un d'autre : indiquez la raison de la modification."
+            )
+        )
+    body, _review = screening.words.check(body)
     if body == post.body_source:
         return post
     now = utcnow()
+    if by_moderator:
+        log.record(
+            editor,
+            "post:edit",
+            user_id=post.author_id,
+            theme_id=post.thread.theme_id,
+            thread_id=post.thread_id,
+            post_id=post.id,
+            reason=reason.strip(),
+            revision_of=post.edit_count,
+        )
     db.session.add(
         PostRevision(
             post_id=post.id,

@@ -24,9 +24,10 @@ from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, T
 from forum.errors import Refused
 from forum.extensions import db, get_or_none
 from forum.forms import form_page
+from forum.moderation import limits
 from forum.news.queries import published as published_news
 from forum.pagination import paginate, parse_page
-from forum.permissions import Action, ensure, visible_threads
+from forum.permissions import Action, can, ensure, visible_threads
 from forum.seminars import services as seminars
 
 bp = Blueprint("discussions", __name__)
@@ -96,6 +97,8 @@ def theme(slug: str):
 
 
 @bp.route("/themes/<slug>/new", methods=["GET", "POST"])
+@limits.post
+@limits.thread
 @login_required
 def new_thread(slug: str):
     theme = _theme_or_404(slug)
@@ -131,12 +134,25 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         reply_form=ReplyForm(formdata=None),
         confirm_form=ConfirmForm(),
         session_links=seminars.links_for_thread(thread.id),
+        split_links=_split_links(thread),
+    )
+
+
+def _split_links(thread: Thread) -> list[Thread]:
+    """Threads split from this one, and the one it was split from: links both ways."""
+    clause = Thread.split_from_id == thread.id
+    if thread.split_from_id is not None:
+        clause = clause | (Thread.id == thread.split_from_id)
+    return list(
+        db.session.execute(visible_threads(select(Thread), current_user).where(clause)).scalars()
     )
 
 
 @bp.route("/threads/<int:thread_id>")
 def thread(thread_id: int):
     thread = _thread_or_404(thread_id)
+    if thread.merged_into_id is not None:  # merged: its posts live in the target thread
+        return redirect(url_for(".thread", thread_id=thread.merged_into_id), code=301)
     return _render_view(thread, tree.thread_root(thread.id), branch=False)
 
 
@@ -176,6 +192,7 @@ def permalink(post_id: int):
 
 
 @bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
+@limits.post
 @login_required
 def reply(thread_id: int):
     """GET: a page to answer one post (or quote it); POST: publish the reply."""
@@ -198,7 +215,11 @@ def reply(thread_id: int):
     if request.method == "GET":
         form.parent_id.data = parent.id if parent else None
         quoted = get_or_none(Post, request.args.get("quote", type=int))
-        if quoted is not None and quoted.thread_id == thread.id and not quoted.is_deleted:
+        if (
+            quoted is not None
+            and quoted.thread_id == thread.id
+            and can(current_user, Action.POST_QUOTE, quoted)
+        ):
             form.body.data = content.quote_markdown(quoted.author.username, quoted.body_source)
             form.parent_id.data = quoted.id
             parent = quoted

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from forum.accounts.models import AnonymousUser
 from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
@@ -181,10 +182,10 @@ def test_reindex_command_rebuilds(app, runner, client, corpus):
 
 
 def test_recent_first_on_equal_score(app, client):
-    alice = make_user(app, "alice")
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice, title="Un fil sans le mot cherché")
     first = make_reply(app, alice, thread, body="Parlons mutuelle.")
-    second = make_reply(app, alice, thread, body="Parlons mutuelle.")
+    second = make_reply(app, bob, thread, body="Parlons mutuelle.")  # same text, another author
     assert result_ids(client.get("/search?q=mutuelle")) == [second.id, first.id]
 
 
@@ -295,7 +296,11 @@ def test_query_count_is_constant(app, client, corpus, query_counter):
 def test_search_service_respects_filters_directly(app, corpus):
     with app.app_context():
         page = search.search(
-            None, parse_query("logement"), search.Filters(kind="fils"), page=1, per_page=10
+            AnonymousUser(),
+            parse_query("logement"),
+            search.Filters(kind="fils"),
+            page=1,
+            per_page=10,
         )
         assert [r.item.id for r in page.items] == [corpus["housing_opening"].id]
         assert db.session.execute(select(Thread.title)).first()

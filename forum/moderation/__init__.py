@@ -1,0 +1,1 @@
+"""Moderation: reports, review queue, acts on posts and threads, sanctions, the log."""

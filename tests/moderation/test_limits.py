@@ -1,0 +1,117 @@
+"""Rate limits: login per IP and per account, posting pace, repeated bodies, proxies, 429 page."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.extensions import limiter
+from tests.factories import PASSWORD, make_thread, make_user
+
+
+@pytest.fixture
+def limited(make_app):
+    app = make_app(FORUM_RATE_LIMITS="default")
+    with app.app_context():
+        limiter.reset()
+    return app
+
+
+def test_seventh_login_attempt_in_a_minute_gets_the_429_page(limited):
+    client = limited.test_client()
+    token = client.csrf_token()
+    answers = [
+        client.post("/auth/login", data={"login": f"x{i}", "password": "faux", "csrf_token": token})
+        for i in range(7)
+    ]
+    assert [r.status_code for r in answers[:6]] == [400] * 6
+    last = answers[6]
+    assert last.status_code == 429
+    assert int(last.headers["Retry-After"]) > 0
+    assert "un peu vite" in last.get_data(as_text=True)
+
+
+def test_failed_logins_on_one_account_lock_it_softly_across_addresses(limited):
+    make_user(limited, "alice")
+    answers = []
+    for n in range(11):
+        client = limited.test_client()
+        token = client.csrf_token()
+        answers.append(
+            client.post(
+                "/auth/login",
+                data={"login": "ALICE", "password": "mauvais", "csrf_token": token},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+            ).status_code
+        )
+    assert answers[:10] == [400] * 10  # wrong password: the form again
+    assert answers[10] == 429
+
+
+def test_five_seconds_between_posts_and_no_repeat(limited):
+    alice = make_user(limited, "alice")
+    thread = make_thread(limited, alice)
+    client = limited.test_client()
+    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    first = client.post_form(f"/threads/{thread.id}/reply", {"body": "Premier"})
+    assert first.status_code == 302
+    second = client.post_form(f"/threads/{thread.id}/reply", {"body": "Second"})
+    assert second.status_code == 429
+    assert second.headers["Retry-After"]
+
+
+def test_same_body_twice_within_five_minutes_is_refused(app, client):
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    assert (
+        client.post_form(f"/threads/{thread.id}/reply", {"body": "Même texte"}).status_code == 302
+    )
+    again = client.post_form(f"/threads/{thread.id}/reply", {"body": "Même texte"})
+    assert again.status_code == 400
+    assert "exactement ce message" in again.get_data(as_text=True)
+
+
+def test_forwarded_for_is_ignored_without_a_proxy(limited):
+    client = limited.test_client()
+    token = client.csrf_token()
+    codes = [
+        client.post(
+            "/auth/login",
+            data={"login": "x", "password": "y", "csrf_token": token},
+            headers={"X-Forwarded-For": f"192.0.2.{n}"},
+        ).status_code
+        for n in range(7)
+    ]
+    assert codes[-1] == 429  # forging the header does not give a fresh address
+
+
+def test_forwarded_for_is_trusted_behind_a_configured_proxy(make_app):
+    app = make_app(FORUM_RATE_LIMITS="default", FORUM_PROXY_COUNT=1)
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    token = client.csrf_token()
+    codes = [
+        client.post(
+            "/auth/login",
+            data={"login": f"x{n}", "password": "y", "csrf_token": token},
+            headers={"X-Forwarded-For": f"192.0.2.{n}"},
+        ).status_code
+        for n in range(8)
+    ]
+    assert 429 not in codes
+
+
+def test_relaxed_policy_lets_load_tests_through(make_app):
+    app = make_app(FORUM_RATE_LIMITS="relaxed")
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    token = client.csrf_token()
+    codes = {
+        client.post(
+            "/auth/login", data={"login": "x", "password": "y", "csrf_token": token}
+        ).status_code
+        for _ in range(20)
+    }
+    assert codes == {400}  # wrong passwords, never 429
