@@ -23,7 +23,7 @@ def hidden(app):
 
 
 def test_hidden_post_absent_from_search(client, hidden):
-    _thread, secret, moderator = hidden
+    _thread, secret, _moderator = hidden
     page = client.get("/search?q=zanzibarque").get_data(as_text=True)
     results = page.split('class="search-count"', 1)[1]
     assert "zanzibarque" not in results.split("</main>", 1)[0]
@@ -34,7 +34,7 @@ def test_hidden_post_absent_from_search(client, hidden):
 
 
 def test_hidden_post_absent_from_feeds(client, hidden):
-    thread, secret, _moderator = hidden
+    thread, _secret, _moderator = hidden
     feed = client.get(f"/feeds/threads/{thread.id}.atom").get_data(as_text=True)
     assert "zanzibarque" not in feed
     assert "coopératives" in feed
