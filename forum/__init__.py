@@ -102,9 +102,10 @@ def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
+    from forum.notifications.views import bp as notifications
     from forum.seminars.views import bp as seminars
 
-    for blueprint in (accounts, discussions, seminars, admin):
+    for blueprint in (accounts, discussions, seminars, notifications, admin):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

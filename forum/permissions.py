@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import Select
 
 from forum.accounts.models import Role
@@ -36,6 +36,8 @@ class Action(StrEnum):
     SEMINAR_REGISTER = "seminar:register"
     SESSION_PREPARE = "session:prepare"
     SESSION_FOLLOW_UP = "session:follow-up"
+    THREAD_WATCH = "thread:watch"
+    THEME_WATCH = "theme:watch"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -62,6 +64,13 @@ def _admin(user) -> bool:
     return user.role == Role.ADMIN
 
 
+def _may_write(user) -> bool:
+    """A member whose address is verified, or any member when no mail server is set."""
+    if not _member(user):
+        return False
+    return user.email_verified_at is not None or not current_app.config.get("FORUM_MAIL_SERVER")
+
+
 def _owns(user, post) -> bool:
     return _member(user) and post.author_id == user.id
 
@@ -73,12 +82,12 @@ def _thread_view(user, thread) -> bool:
 
 @rule(Action.THREAD_CREATE)
 def _thread_create(user, theme) -> bool:
-    return _member(user) and not theme.is_archived
+    return _may_write(user) and not theme.is_archived
 
 
 @rule(Action.POST_REPLY)
 def _post_reply(user, thread) -> bool:
-    if not _member(user) or thread.theme.is_archived:
+    if not _may_write(user) or thread.theme.is_archived:
         return False
     return not thread.locked or _moderator(user)
 
@@ -156,7 +165,7 @@ def _seminar_register(user, seminar) -> bool:
 def _session_prepare(user, session) -> bool:
     """Members open a préparation thread from a session still to come."""
     return (
-        _member(user)
+        _may_write(user)
         and session.seminar.status == "published"
         and not session.has_ended
         and (session.theme is None or not session.theme.is_archived)
@@ -167,6 +176,16 @@ def _session_prepare(user, session) -> bool:
 def _session_follow_up(user, session) -> bool:
     """Organisers open follow-up threads, link threads and publish minutes."""
     return _organiser(user)
+
+
+@rule(Action.THREAD_WATCH)
+def _thread_watch(user, thread) -> bool:
+    return _member(user) and _thread_view(user, thread)
+
+
+@rule(Action.THEME_WATCH)
+def _theme_watch(user, theme) -> bool:
+    return _member(user)
 
 
 def can(user, action: Action | str, obj: Any = None) -> bool:

@@ -117,6 +117,10 @@ MATRIX = {
     ("theme:manage", None, "open"): (F, F, F, F, T),
     ("admin:access", None, "open"): (F, F, F, F, T),
     ("user:set-role", None, "open"): (F, F, F, F, T),
+    ("thread:watch", "thread", "open"): (F, T, T, T, T),
+    ("thread:watch", "thread", "locked"): (F, T, T, T, T),
+    ("theme:watch", "theme", "open"): (F, T, T, T, T),
+    ("theme:watch", "theme", "archived"): (F, T, T, T, T),
 }
 
 

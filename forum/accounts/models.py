@@ -74,6 +74,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Set by an admin: may publish seminars and manage their registrations (admins always may).
     is_organiser: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Unread notifications: the bell reads it from the row already loaded, no query.
+    unread_notifications: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Set when the member followed the link mailed at registration (None: not yet).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -114,3 +118,5 @@ class AnonymousUser(AnonymousUserMixin):
     is_admin = False
     is_moderator = False
     is_organiser = False
+    unread_notifications = 0
+    email_verified_at = None
