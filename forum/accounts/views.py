@@ -25,7 +25,7 @@ from forum.accounts.forms import (
 from forum.accounts.models import User
 from forum.discussions.models import Post, Thread
 from forum.errors import Refused
-from forum.extensions import db, login_manager
+from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
 from forum.notifications import mail
 from forum.permissions import visible_posts, visible_threads
@@ -263,6 +263,7 @@ def verify_email(token: str):
 
 
 @bp.route("/auth/verify/resend", methods=["POST"])
+@limiter.limit("3 per minute;10 per hour")
 @login_required
 def resend_verification():
     if not ConfirmForm().validate_on_submit():
@@ -280,6 +281,7 @@ RESET_SENT = _l(
 
 
 @bp.route("/auth/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"])
 def reset_request():
     """Ask for a reset link: the same answer whether or not the address has an account."""
     form = ResetRequestForm()

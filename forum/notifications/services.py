@@ -13,13 +13,15 @@ through :func:`forum.permissions.visible_posts` again when shown.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -176,12 +178,39 @@ def record_read(
             new_last, new_count = post_id, new_count + 1
     if new_last == old_last and new_count == old_count:
         return
+    user_id, thread_id = user.id, thread.id  # read before the commit expires them
     try:
-        _save_read_position(user.id, thread.id, new_last, new_count)
-        db.session.commit()
+        with _impatient():
+            _save_read_position(user_id, thread_id, new_last, new_count)
+            db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
-        current_app.logger.info("read position of thread %s skipped: database busy", thread.id)
+        current_app.logger.info("read position of thread %s skipped: database busy", thread_id)
+
+
+#: How long a page view waits for SQLite's write lock before skipping its read position.
+READ_POSITION_BUSY_MS = 100
+
+
+@contextmanager
+def _impatient() -> Iterator[None]:
+    """On SQLite, end the page's read transaction and wait only briefly for the write lock.
+
+    A page view is a GET: its transaction began deferred, and upgrading it could
+    wait the whole busy timeout behind a writer. The read position is not worth it.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    db.session.commit()
+    db.session.execute(text(f"PRAGMA busy_timeout = {READ_POSITION_BUSY_MS}"))
+    try:
+        yield
+    finally:
+        db.session.rollback()  # nothing left to keep: the body commits what it wrote
+        timeout = int(current_app.config["FORUM_SQLITE_BUSY_TIMEOUT_MS"])
+        db.session.execute(text(f"PRAGMA busy_timeout = {timeout}"))
+        db.session.commit()
 
 
 def _save_read_position(user_id: int, thread_id: int, last: int, count: int) -> None:
@@ -542,11 +571,9 @@ class Group:
 
 def listing(user: User):
     """Select of ``user``'s notifications they may still see, newest first."""
+    stmt = select(Notification).outerjoin(Notification.post).outerjoin(Notification.thread)
     return (
-        visible_posts(
-            select(Notification).outerjoin(Notification.post).outerjoin(Notification.thread),
-            user,
-        )
+        visible_threads(visible_posts(stmt, user), user)
         .options(
             joinedload(Notification.actor),
             joinedload(Notification.thread),

@@ -187,3 +187,31 @@ def test_without_mail_server_mails_go_to_the_log(app, caplog):
     assert any("alice@exemple.org" in record.getMessage() for record in caplog.records)
     with app.app_context():
         assert db.session.execute(select(OutboxMail.sent_at)).scalar() is not None
+
+
+def test_digest_reminds_of_a_seminar_starting_tomorrow(mail_app, smtp_server):
+    from datetime import timedelta
+
+    from forum.db import utcnow
+    from forum.seminars.models import Registration, Seminar
+    from tests.seminars.test_seminars import make_seminar
+
+    organiser = make_user(mail_app, "orga", role="admin")
+    alice = make_user(mail_app, "alice")
+    soon = make_seminar(mail_app, organiser, title="Les Rencontres de demain")
+    later = make_seminar(mail_app, organiser, title="Un séminaire lointain")
+    with mail_app.app_context():
+        seminar = db.session.get(Seminar, soon)
+        seminar.starts_at = utcnow() + timedelta(hours=20)
+        seminar.ends_at = seminar.starts_at + timedelta(hours=3)
+        for seminar_id in (soon, later):
+            db.session.add(
+                Registration(seminar_id=seminar_id, user_id=alice.id, status="confirmed")
+            )
+        db.session.commit()
+    mail_app.test_cli_runner().invoke(args=["forum", "send-digests"])
+    [digest] = smtp_server.inbox.to("alice@exemple.org")
+    text = text_part(digest)
+    assert "Les Rencontres de demain" in text
+    assert "Un séminaire lointain" not in text
+    assert smtp_server.inbox.to("orga@exemple.org") == []

@@ -283,3 +283,48 @@ def test_a_failing_fan_out_never_fails_the_post(app, client, auth, monkeypatch):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Thread, thread.id).reply_count == 1
+
+
+def test_mentioning_someone_who_cannot_see_the_thread_notifies_nobody(app, monkeypatch):
+    from forum import permissions
+
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, bob, title="Un fil réservé")
+    real_rule = permissions._RULES[permissions.Action.THREAD_VIEW]
+    monkeypatch.setitem(
+        permissions._RULES,
+        permissions.Action.THREAD_VIEW,
+        lambda user, obj: user.id != alice.id and real_rule(user, obj),
+    )
+    make_reply(app, bob, thread, body="Psst @alice, regarde ça.")
+    assert notifications_of(app, alice) == []
+
+
+def test_pages_of_following_resolve_and_need_a_login(app, client, auth):
+    pages = ("/notifications", "/unread", "/following", "/notifications/preferences")
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/auth/login")
+    assert client.get("/auth/reset").status_code == 200
+    make_user(app, "alice")
+    auth.login("alice")
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+
+
+def test_notification_page_costs_constant_queries(app, client, auth, query_counter):
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, alice)
+    make_reply(app, bob, thread)
+    auth.login("alice")
+
+    def count() -> int:
+        with query_counter() as counter:
+            assert client.get("/notifications").status_code == 200
+        return counter.count
+
+    small = count()
+    for n in range(20):
+        make_reply(app, bob, make_thread(app, alice, title=f"Encore un fil {n}"), body="@alice !")
+    assert count() == small <= 10

@@ -142,3 +142,35 @@ def test_a_busy_database_does_not_fail_the_page(app, client, auth, monkeypatch):
 
     monkeypatch.setattr(services, "_insert", locked)
     assert client.get(f"/threads/{thread.id}").status_code == 200
+
+
+def test_a_locked_sqlite_database_skips_the_read_position_quickly(make_app, database):
+    import sqlite3
+    import time
+
+    import pytest
+
+    if database[0] != "sqlite":
+        pytest.skip("SQLite locking only")
+    app = make_app()  # the default busy timeout: 5 seconds
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, bob)
+    client = app.test_client()
+    client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+
+    blocker = sqlite3.connect(database[1].removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = client.get(f"/threads/{thread.id}")
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert response.status_code == 200
+    assert elapsed < 2
+    with app.app_context():
+        assert db.session.get(ThreadState, (alice.id, thread.id)) is None
+    client.get(f"/threads/{thread.id}")  # the lock is gone: the position is saved again
+    with app.app_context():
+        assert db.session.get(ThreadState, (alice.id, thread.id)).read_count == 1
