@@ -12,6 +12,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
@@ -105,9 +106,14 @@ def queue(
     return mail
 
 
+#: Long headers are kept whole, never RFC 2047-encoded: mail clients read the
+#: List-Unsubscribe URL as it is (RFC 8058), and 998 characters is SMTP's line limit.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(mail: OutboxMail) -> EmailMessage:
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["FORUM_MAIL_FROM"]
     message["To"] = mail.to_address
     message["Subject"] = mail.subject

@@ -59,6 +59,8 @@ def test_one_click_unsubscribe_without_login(mail_app, mail_client, smtp_server)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = message["List-Unsubscribe"].strip("<>")
     assert url in text_part(message)
+    raw = smtp_server.inbox.raw[-1].decode()
+    assert f"List-Unsubscribe: <{url}>\r\n" in raw  # whole, not encoded (RFC 8058)
 
     # What a mail client does (RFC 8058): POST, no cookie, no CSRF token.
     response = mail_client.post(local_path(url), data={"List-Unsubscribe": "One-Click"})

@@ -73,3 +73,32 @@ def test_promotion_from_the_waiting_list_is_notified(app):
     _login(app, "alice").post_form(f"/seminars/{seminar_id}/unregister")
     assert seminar_events(app, bob) == ["promoted"]
     assert seminar_events(app, alice) == []
+
+
+def test_cancelling_a_seminar_tells_its_registrants(mail_app, smtp_server):
+    from forum.accounts.models import User
+    from forum.seminars import services
+    from forum.seminars.models import Seminar
+
+    organiser = make_user(mail_app, "orga", role="admin")
+    alice = make_user(mail_app, "alice")
+    seminar_id = make_seminar(mail_app, organiser, title="Rencontres d'automne")
+    _login(mail_app, "alice").post_form(f"/seminars/{seminar_id}/register")
+    with mail_app.app_context():
+        seminar = db.session.get(Seminar, seminar_id)
+        fields = {
+            name: getattr(seminar, name)
+            for name in ("title", "venue", "address", "starts_at", "ends_at", "capacity")
+        }
+        services.save_seminar(
+            db.session.get(User, organiser.id),
+            seminar,
+            description=seminar.description_source,
+            registration_closes_at=None,
+            status="cancelled",
+            **fields,
+        )
+    assert seminar_events(mail_app, alice) == ["cancelled"]
+    [message] = smtp_server.inbox.to("alice@exemple.org")
+    assert message["Subject"] == "Séminaire annulé : « Rencontres d'automne »"
+    assert f"/seminars/{seminar_id}" in text_part(message)
