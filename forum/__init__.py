@@ -111,10 +111,21 @@ def _register_blueprints(app: Flask) -> None:
     from forum.feeds.views import bp as feeds
     from forum.moderation.views import bp as moderation
     from forum.news.views import bp as news
+    from forum.notifications.views import bp as notifications
     from forum.search.views import bp as search
     from forum.seminars.views import bp as seminars
 
-    for blueprint in (accounts, discussions, seminars, admin, moderation, search, feeds, news):
+    for blueprint in (
+        accounts,
+        discussions,
+        seminars,
+        notifications,
+        admin,
+        moderation,
+        search,
+        feeds,
+        news,
+    ):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -1,4 +1,5 @@
-"""``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex."""
+"""``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
+send-mail, send-digests."""
 
 from __future__ import annotations
 
@@ -116,6 +117,32 @@ def seed_demo() -> None:
     click.echo("Contenu de démonstration chargé. Comptes (usage local uniquement) :")
     for username, password, role in accounts_created:
         click.echo(f"  {username:<18} {password:<24} {role}")
+
+
+@forum_cli.command("send-mail")
+def send_mail() -> None:
+    """Send the mails still waiting in the outbox (after an SMTP outage): meant for cron."""
+    from forum.notifications import mail
+
+    total_sent = total_failed = 0
+    with write_intent():
+        while True:
+            sent, failed = mail.deliver(limit=500)
+            total_sent, total_failed = total_sent + sent, total_failed + failed
+            if failed or sent < 500:
+                break
+    click.echo(f"{total_sent} e-mail(s) envoyé(s), {total_failed} en échec (réessayés plus tard).")
+    if total_failed:
+        raise SystemExit(1)
+
+
+@forum_cli.command("send-digests")
+def send_digests() -> None:
+    """Send the daily digest to each member who has news: meant for a daily cron."""
+    from forum.notifications import services as notifications
+
+    count = notifications.send_digests()
+    click.echo(f"{count} résumé(s) envoyé(s).")
 
 
 def register_cli(app: Flask) -> None:

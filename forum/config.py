@@ -110,6 +110,22 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_PREMODERATION_THEMES": tuple(
             slug.strip() for slug in (_env("PREMODERATION_THEMES") or "").split(",") if slug.strip()
         ),
+        # E-mail: with no server, mails are written to the log (laptop default).
+        "FORUM_MAIL_SERVER": _env("MAIL_SERVER"),
+        "FORUM_MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "FORUM_MAIL_USE_TLS": _env_bool("MAIL_USE_TLS"),
+        "FORUM_MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "FORUM_MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "FORUM_MAIL_FROM": _env("MAIL_FROM", "Rencontres sociales <ne-pas-repondre@localhost>"),
+        "FORUM_MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 10),
+        #: Mails sent right after the request that wrote them; the rest wait for send-mail.
+        "FORUM_MAIL_INLINE_LIMIT": _env_int("MAIL_INLINE_LIMIT", 20),
+        #: Links in mails (CLI commands have no request to take the host from).
+        "FORUM_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        #: Authors and repliers follow their threads automatically.
+        "FORUM_AUTO_WATCH": _env_bool("AUTO_WATCH", True),
+        #: How long a password-reset or e-mail confirmation link stays valid.
+        "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
     }
     if env == "testing":
         # A fast hash keeps the suite quick; never used outside tests.

@@ -7,6 +7,8 @@ nowhere else:
   with raw HTML switched off, then passes the result through nh3 as the final barrier. The HTML
   it returns is stored next to the source and shown as-is, so every change to the rules below
   must bump :data:`RENDER_VERSION` (a CLI command re-renders the stale rows).
+* ``@pseudo`` becomes a link to the member's profile (never inside code or another link);
+  :func:`mentioned_usernames` lists who a text mentions, for notifications.
 * :func:`quote_markdown` builds the Markdown inserted when someone quotes a post.
 * :func:`plain_text` flattens stored HTML into a short snippet for previews.
 
@@ -24,7 +26,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Sequence
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -32,9 +34,15 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["RENDER_VERSION", "plain_text", "quote_markdown", "render_markdown"]
+__all__ = [
+    "RENDER_VERSION",
+    "mentioned_usernames",
+    "plain_text",
+    "quote_markdown",
+    "render_markdown",
+]
 
-RENDER_VERSION: int = 1
+RENDER_VERSION: int = 2
 """Bump whenever the rendering rules change: stored HTML older than this gets re-rendered."""
 
 # Recursion limit of markdown-it (block and inline): deeper nesting is rendered flat or as text.
@@ -83,6 +91,10 @@ _BLOCK_TAG_RE = re.compile(
     re.IGNORECASE,
 )
 _WHITESPACE_RE = re.compile(r"\s+")
+# "@pseudo": a username (letters, digits, - _ . inside) not preceded by a word character,
+# so an e-mail address is not a mention.
+_MENTION_RE = re.compile(r"(?<![\w@/])@([^\W_](?:[\w.-]*[^\W_])?)")
+MAX_MENTIONS = 20
 # ASCII punctuation: CommonMark lets every one of them be backslash-escaped.
 _MARKDOWN_PUNCTUATION_RE = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 
@@ -140,8 +152,10 @@ def _adjust_tokens(state: StateCore) -> None:
 
     * ``#`` -> ``<h3>``, ``##`` -> ``<h4>`` ... capped at ``<h6>``;
     * ``~~struck~~`` -> ``<del>`` (markdown-it emits ``<s>``);
-    * images inside a link are flagged, so they do not become a nested link.
+    * images inside a link are flagged, so they do not become a nested link;
+    * ``@pseudo`` outside links and code becomes a link to the profile (names in ``env``).
     """
+    mentions = state.env.setdefault("mentions", []) if isinstance(state.env, dict) else []
     for block in state.tokens:
         if block.type in ("heading_open", "heading_close"):
             block.tag = f"h{min(int(block.tag[1:]) + HEADING_SHIFT, 6)}"
@@ -157,6 +171,41 @@ def _adjust_tokens(state: StateCore) -> None:
                 link_depth = max(link_depth - 1, 0)
             elif token.type == "image" and link_depth:
                 token.meta["in_link"] = True
+        block.children = _link_mentions(block.children, mentions)
+
+
+def _link_mentions(children: list[Token], mentions: list[str]) -> list[Token]:
+    """Split text tokens outside links around ``@pseudo`` and wrap each in a profile link."""
+    result: list[Token] = []
+    link_depth = 0
+    for token in children:
+        if token.type == "link_open":
+            link_depth += 1
+        elif token.type == "link_close":
+            link_depth = max(link_depth - 1, 0)
+        if token.type != "text" or link_depth or "@" not in token.content:
+            result.append(token)
+            continue
+        position = 0
+        for match in _MENTION_RE.finditer(token.content):
+            name = match.group(1).rstrip(".-")
+            if match.start() > position:
+                result.append(_text_token(token.content[position : match.start()]))
+            link = Token("link_open", "a", 1)
+            link.attrSet("href", "/users/" + quote(name))
+            result += [link, _text_token("@" + name), Token("link_close", "a", -1)]
+            position = match.start() + 1 + len(name)
+            if name not in mentions:
+                mentions.append(name)
+        if position < len(token.content):
+            result.append(_text_token(token.content[position:]))
+    return result
+
+
+def _text_token(text: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = text
+    return token
 
 
 def _render_image(
@@ -192,6 +241,13 @@ _MD = _build_parser()
 def render_markdown(source: str) -> str:
     """Render a member's Markdown to the sanitised HTML that gets stored and displayed."""
     return _sanitize(_MD.render(source))
+
+
+def mentioned_usernames(source: str) -> list[str]:
+    """The pseudos ``source`` mentions as ``@pseudo`` (outside code and links), at most 20."""
+    env: dict = {}
+    _MD.parse(source, env)
+    return env.get("mentions", [])[:MAX_MENTIONS]
 
 
 def _escape_markdown(text: str) -> str:

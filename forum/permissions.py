@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import Select, false, or_, select
 
 from forum.accounts.models import Role
@@ -59,6 +59,8 @@ class Action(StrEnum):
     MODERATION_QUEUE = "moderation:queue"
     MODERATION_LOG = "moderation:log"
     WATCHED_WORDS = "moderation:watched-words"
+    THREAD_WATCH = "thread:watch"
+    THEME_WATCH = "theme:watch"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -79,8 +81,9 @@ def _member(user) -> bool:
 
 
 def _writer(user) -> bool:
-    """May write: a member who is not silenced."""
-    return _member(user) and not user.is_silenced
+    """May write: a member who is not silenced and whose address is verified (or any
+    such member when no mail server is set)."""
+    return _member(user) and not user.is_silenced and _verified(user)
 
 
 def moderation_scope(user) -> frozenset[int] | None:
@@ -128,6 +131,11 @@ def _over(user, target) -> bool:
 
 def _admin(user) -> bool:
     return _member(user) and user.role == Role.ADMIN
+
+
+def _verified(user) -> bool:
+    """The address is verified, or no mail server is set (nothing to verify with)."""
+    return user.email_verified_at is not None or not current_app.config.get("FORUM_MAIL_SERVER")
 
 
 def _owns(user, post) -> bool:
@@ -352,7 +360,7 @@ def _seminar_register(user, seminar) -> bool:
 def _session_prepare(user, session) -> bool:
     """Members open a préparation thread from a session still to come."""
     return (
-        _member(user)
+        _writer(user)
         and session.seminar.status == "published"
         and not session.has_ended
         and (session.theme is None or not session.theme.is_archived)
@@ -368,6 +376,16 @@ def _session_follow_up(user, session) -> bool:
 @rule(Action.NEWS_PUBLISH)
 def _news_publish(user, obj=None) -> bool:
     return _admin(user)
+
+
+@rule(Action.THREAD_WATCH)
+def _thread_watch(user, thread) -> bool:
+    return _member(user) and _thread_view(user, thread)
+
+
+@rule(Action.THEME_WATCH)
+def _theme_watch(user, theme) -> bool:
+    return _member(user)
 
 
 def can(user, action: Action | str, obj: Any = None) -> bool:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import itertools
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
+from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
+from forum.notifications.models import OutboxMail
 
 PASSWORD = "un mot de passe solide"
 _numbers = itertools.count(1)
@@ -27,10 +29,23 @@ def _detached(obj):
     return obj
 
 
-def make_user(app: Flask, username: str | None = None, *, role: str = "member", **profile):
+def make_user(
+    app: Flask,
+    username: str | None = None,
+    *,
+    role: str = "member",
+    verified: bool = True,
+    **profile,
+):
     username = username or f"membre{next(_numbers)}"
     with app.app_context():
         user = accounts.register(username, f"{username}@exemple.org", PASSWORD, role=Role(role))
+        if verified:  # as if the member had received and followed the link mailed
+            user.email_verified_at = utcnow()
+            db.session.execute(
+                update(OutboxMail).where(OutboxMail.user_id == user.id).values(sent_at=utcnow())
+            )
+            db.session.commit()
         if profile:
             accounts.update_profile(user, **profile)
         return _detached(user)

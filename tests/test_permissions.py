@@ -19,6 +19,7 @@ from forum.accounts.models import AnonymousUser, User
 from forum.db import utcnow
 from forum.discussions.models import Post, PostRevision, Theme, Thread
 from forum.extensions import db
+from forum.notifications.models import ThemeWatch, ThreadState
 from forum.permissions import Action, can
 from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
 
@@ -118,6 +119,10 @@ MATRIX = {
     ("admin:access", None, "open"): (F, F, F, F, T),
     ("user:set-role", None, "open"): (F, F, F, F, T),
     ("news:publish", None, "open"): (F, F, F, F, T),
+    ("thread:watch", "thread", "open"): (F, T, T, T, T),
+    ("thread:watch", "thread", "locked"): (F, T, T, T, T),
+    ("theme:watch", "theme", "open"): (F, T, T, T, T),
+    ("theme:watch", "theme", "archived"): (F, T, T, T, T),
 }
 
 
@@ -213,6 +218,12 @@ def snapshot(app) -> dict:
                 (t.id, t.name, t.slug, t.archived_at, t.thread_count, t.post_count)
                 for t in db.session.execute(select(Theme)).scalars()
             ),
+            "watches": sorted(
+                db.session.execute(
+                    select(ThreadState.user_id, ThreadState.thread_id, ThreadState.level)
+                ).all()
+            )
+            + sorted(db.session.execute(select(ThemeWatch.user_id, ThemeWatch.theme_id)).all()),
         }
 
 
@@ -239,6 +250,8 @@ def request_for(world: World, action: str) -> tuple[str, str, dict]:
         "theme:manage": ("POST", "/admin/themes/1/edit", {"name": "Piraté", "slug": "pirate"}),
         "theme:create": ("POST", "/admin/themes/new", {"name": "Nouveau thème", "slug": "nouveau"}),
         "admin:access": ("GET", "/admin/themes", {}),
+        "thread:watch": ("POST", f"/threads/{world.thread}/watch", {"level": "muted"}),
+        "theme:watch": ("POST", "/themes/services-publics/watch", {"level": "watching"}),
     }[action]
 
 
@@ -275,6 +288,8 @@ REFUSED = [
     ("admin:access", "open", "anonymous", "login"),
     ("admin:access", "open", "member", 403),
     ("admin:access", "open", "moderator", 403),
+    ("thread:watch", "open", "anonymous", "login"),
+    ("theme:watch", "open", "anonymous", "login"),
 ]
 
 
@@ -320,6 +335,8 @@ ALLOWED = [
     ("post:history", "open", "moderator", 200),
     ("post:history", "deleted", "admin", 200),
     ("admin:access", "open", "admin", 200),
+    ("thread:watch", "locked", "member", 302),
+    ("theme:watch", "archived", "member", 302),
 ]
 
 

@@ -52,3 +52,24 @@ class PasswordForm(FlaskForm):
         _l("Nouveau mot de passe, une seconde fois"),
         [_REQUIRED, EqualTo("password", message=_l("Les deux mots de passe diffèrent."))],
     )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail du compte"), [_REQUIRED, Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Nouveau mot de passe (10 caractères au moins)"), [_REQUIRED])
+    password_confirm = PasswordField(
+        _l("Nouveau mot de passe, une seconde fois"),
+        [_REQUIRED, EqualTo("password", message=_l("Les deux mots de passe diffèrent."))],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(_l("Nouvelle adresse e-mail"), [_REQUIRED, Length(max=254)])
+    password = PasswordField(_l("Mot de passe actuel"), [_REQUIRED, Length(max=1024)])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: the button of a link that changes something."""

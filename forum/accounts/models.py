@@ -78,6 +78,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: no query; a ban is a suspension until :data:`forum.moderation.models.FOREVER`.
     silenced_until: Mapped[datetime | None] = mapped_column(DateTime)
     suspended_until: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Unread notifications: the bell reads it from the row already loaded, no query.
+    unread_notifications: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Set when the member followed the link mailed at registration (None: not yet).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -128,3 +132,5 @@ class AnonymousUser(AnonymousUserMixin):
     is_organiser = False
     is_silenced = False
     is_suspended = False
+    unread_notifications = 0
+    email_verified_at = None

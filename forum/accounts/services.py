@@ -7,6 +7,7 @@ invisible characters are refused outright, so they cannot fake a look-alike.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import cache
@@ -19,8 +20,10 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.accounts.models import Family, Role, User
+from forum.db import utcnow
 from forum.errors import Refused
 from forum.extensions import db
+from forum.notifications import mail
 
 USERNAME_LENGTH = (3, 30)
 PASSWORD_LENGTH = (10, 1024)
@@ -129,7 +132,13 @@ def _dummy_hash() -> str:
 
 
 def register(username: str, email: str, password: str, *, role: Role = Role.MEMBER) -> User:
-    """Create an account. :raise Refused: with the first problem found."""
+    """Create an account. :raise Refused: with the first problem found.
+
+    With a mail server configured, the verification mail is queued in the same
+    transaction (deliver it after: :func:`pending_mail_ids`); until the link is
+    followed the member may read but not write. The caller sends it after commit
+    (:func:`forum.notifications.mail.deliver_quietly` of :func:`unsent_mail_ids`).
+    """
     username = check_username(username)
     email = check_email(email)
     check_password(password, username)
@@ -142,6 +151,16 @@ def register(username: str, email: str, password: str, *, role: Role = Role.MEMB
         role=role.value,
     )
     db.session.add(user)
+    if mail.mail_enabled():
+        db.session.flush()
+        token = mail.sign(VERIFY_SALT, [user.id, user.email_key], timed=True)
+        mail.queue(
+            user.email,
+            _("Confirmez votre adresse e-mail"),
+            "verify_email",
+            user=user,
+            url=mail.external_url("accounts.verify_email", token=token),
+        )
     db.session.commit()
     return user
 
@@ -216,5 +235,156 @@ def update_profile(user: User, **fields) -> User:
 def set_role(user: User, role: Role | str) -> User:
     """Give ``user`` a role. Who may call this is checked by the caller (admin page, CLI)."""
     user.role = Role(role).value
+    db.session.commit()
+    return user
+
+
+# -- account e-mails: password reset, address verification, change of address ---------------
+
+RESET_SALT = "forum-password-reset"
+VERIFY_SALT = "forum-verify-email"
+EMAIL_CHANGE_SALT = "forum-change-email"
+#: A verification link stays valid a week; reset and change links FORUM_TOKEN_MAX_AGE.
+VERIFY_MAX_AGE = 7 * 24 * 3600
+
+
+def _fingerprint(user: User) -> str:
+    """Changes with the password: a used (or outdated) reset link stops working."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> list[int]:
+    """Mail a reset link if an account uses ``email``; the caller answers the same either way.
+
+    Returns the outbox ids to deliver after commit (none when no account matches).
+    """
+    if "\x00" in email:
+        return []
+    user = db.session.execute(select(User).where(User.email_key == email_key(email))).scalar()
+    if user is None:
+        return []
+    token = mail.sign(RESET_SALT, [user.id, _fingerprint(user)], timed=True)
+    queued = mail.queue(
+        user.email,
+        _("Réinitialiser votre mot de passe"),
+        "password_reset",
+        user=user,
+        url=mail.external_url("accounts.reset_password", token=token),
+        hours=max(current_app.config["FORUM_TOKEN_MAX_AGE"] // 3600, 1),
+    )
+    db.session.commit()
+    return [queued.id]
+
+
+def _reset_user(token: str) -> User:
+    payload = mail.unsign(RESET_SALT, token, max_age=current_app.config["FORUM_TOKEN_MAX_AGE"])
+    user = None
+    if isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int):
+        user = db.session.get(User, payload[0])
+    if user is None or payload[1] != _fingerprint(user):
+        raise Refused(
+            _(
+                "Ce lien de réinitialisation n'est plus valable (déjà utilisé ou trop ancien). "
+                "Demandez-en un nouveau."
+            )
+        )
+    return user
+
+
+def check_reset_token(token: str) -> User:
+    """:raise Refused: a forged, used or expired link."""
+    return _reset_user(token)
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from a reset link; the link then stops working, other sessions end.
+
+    :raise Refused: bad link or weak password.
+    """
+    user = _reset_user(token)
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    if user.email_verified_at is None:  # the link proved the address
+        user.email_verified_at = utcnow()
+    end_other_sessions(user)
+    db.session.commit()
+    db.session.refresh(user)
+    return user
+
+
+def unsent_mail_ids(user: User) -> list[int]:
+    return list(
+        db.session.execute(
+            select(mail.OutboxMail.id).where(
+                mail.OutboxMail.user_id == user.id, mail.OutboxMail.sent_at.is_(None)
+            )
+        ).scalars()
+    )
+
+
+def send_verification(user: User) -> list[int]:
+    """Queue the mail with the link that verifies ``user``'s address; commits."""
+    token = mail.sign(VERIFY_SALT, [user.id, user.email_key], timed=True)
+    queued = mail.queue(
+        user.email,
+        _("Confirmez votre adresse e-mail"),
+        "verify_email",
+        user=user,
+        url=mail.external_url("accounts.verify_email", token=token),
+    )
+    db.session.commit()
+    return [queued.id]
+
+
+def verify_email(token: str) -> User:
+    """:raise Refused: forged or expired link, or an address changed since."""
+    payload = mail.unsign(VERIFY_SALT, token, max_age=VERIFY_MAX_AGE)
+    user = None
+    if isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int):
+        user = db.session.get(User, payload[0])
+    if user is None or payload[1] != user.email_key:
+        raise Refused(_("Ce lien de confirmation n'est pas valable. Demandez-en un nouveau."))
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.commit()
+    return user
+
+
+def request_email_change(user: User, password: str, new_email: str) -> list[int]:
+    """Mail a confirmation link to the new address; nothing changes until it is followed.
+
+    :raise Refused: wrong password, invalid or taken address.
+    """
+    if not _password_matches(user.password_hash, password):
+        raise Refused(_("Le mot de passe est incorrect."))
+    new_email = check_email(new_email, exclude=user)
+    if email_key(new_email) == user.email_key:
+        raise Refused(_("C'est déjà votre adresse."))
+    token = mail.sign(EMAIL_CHANGE_SALT, [user.id, new_email, user.email_key], timed=True)
+    queued = mail.queue(
+        new_email,
+        _("Confirmez votre nouvelle adresse e-mail"),
+        "change_email",
+        user=user,
+        new_email=new_email,
+        url=mail.external_url("accounts.confirm_email_change", token=token),
+    )
+    db.session.commit()
+    return [queued.id]
+
+
+def confirm_email_change(token: str) -> User:
+    """:raise Refused: bad or expired link, address taken meanwhile."""
+    payload = mail.unsign(
+        EMAIL_CHANGE_SALT, token, max_age=current_app.config["FORUM_TOKEN_MAX_AGE"]
+    )
+    user = None
+    if isinstance(payload, list) and len(payload) == 3 and isinstance(payload[0], int):
+        user = db.session.get(User, payload[0])
+    if user is None or payload[2] != user.email_key:
+        raise Refused(_("Ce lien de confirmation n'est plus valable. Recommencez le changement."))
+    new_email = check_email(payload[1], exclude=user)
+    user.email, user.email_key = new_email, email_key(new_email)
+    user.email_verified_at = utcnow()
     db.session.commit()
     return user

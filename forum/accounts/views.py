@@ -6,19 +6,30 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from forum.accounts import services
-from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from forum.accounts.forms import (
+    ConfirmForm,
+    EmailChangeForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from forum.accounts.models import User
 from forum.discussions.models import Post, Thread
 from forum.errors import Refused
-from forum.extensions import db, login_manager
+from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
 from forum.moderation import limits
 from forum.moderation.notices import sanction_notice
+from forum.notifications import mail
 from forum.permissions import visible_posts, visible_threads
 
 bp = Blueprint("accounts", __name__)
@@ -58,8 +69,18 @@ def register():
         except Refused as exc:
             form.form_errors.append(exc.message)
         else:
+            mail.deliver_quietly(services.unsent_mail_ids(user))
             login_user(user)
             flash(_("Bienvenue, %(name)s ! Votre compte est créé.", name=user.username), "success")
+            if mail.mail_enabled():
+                flash(
+                    _(
+                        "Un e-mail vient de partir vers %(email)s : suivez son lien pour "
+                        "pouvoir écrire sur le forum.",
+                        email=user.email,
+                    ),
+                    "info",
+                )
             return redirect(safe_next(request.args.get("next")))
     return form_page("accounts/register.html", form)
 
@@ -123,11 +144,20 @@ def settings():
     return _settings_page(ProfileForm(obj=current_user, formdata=None), PasswordForm(formdata=None))
 
 
-def _settings_page(profile_form: ProfileForm, password_form: PasswordForm):
-    refused = bool(profile_form.errors or profile_form.form_errors)
-    refused = refused or bool(password_form.errors or password_form.form_errors)
+def _settings_page(
+    profile_form: ProfileForm,
+    password_form: PasswordForm,
+    email_form: EmailChangeForm | None = None,
+):
+    email_form = email_form or EmailChangeForm(formdata=None)
+    refused = any(
+        bool(f.errors or f.form_errors) for f in (profile_form, password_form, email_form)
+    )
     page = render_template(
-        "accounts/settings.html", profile_form=profile_form, password_form=password_form
+        "accounts/settings.html",
+        profile_form=profile_form,
+        password_form=password_form,
+        email_form=email_form,
     )
     return page, 400 if refused else 200
 
@@ -167,3 +197,122 @@ def settings_password():
             flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(ProfileForm(obj=current_user, formdata=None), form)
+
+
+@bp.route("/settings/email", methods=["POST"])
+@login_required
+def settings_email():
+    """Change of address: the password, then a link mailed to the new address."""
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            ids = services.request_email_change(
+                current_user._get_current_object(), form.password.data, form.email.data
+            )
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            mail.deliver_quietly(ids)
+            flash(
+                _(
+                    "Un e-mail de confirmation est parti vers la nouvelle adresse : votre "
+                    "adresse changera quand vous aurez suivi son lien."
+                ),
+                "info",
+            )
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(
+        ProfileForm(obj=current_user, formdata=None), PasswordForm(formdata=None), form
+    )
+
+
+def _token_page(title: str, text: str, button: str):
+    return render_template(
+        "accounts/confirm_link.html", title=title, text=text, button=button, form=ConfirmForm()
+    )
+
+
+@bp.route("/auth/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str):
+    """GET shows a button (link scanners change nothing); POST applies the new address."""
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            user = services.confirm_email_change(token)
+        except Refused as exc:
+            abort(400, exc.message)
+        flash(_("Votre adresse e-mail est maintenant %(email)s.", email=user.email), "success")
+        return redirect(url_for("discussions.home"))
+    return _token_page(
+        _("Nouvelle adresse e-mail"),
+        _("Confirmez pour utiliser cette adresse sur le forum."),
+        _("Confirmer la nouvelle adresse"),
+    )
+
+
+@bp.route("/auth/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            services.verify_email(token)
+        except Refused as exc:
+            abort(400, exc.message)
+        flash(_("Adresse confirmée : vous pouvez écrire sur le forum."), "success")
+        return redirect(url_for("discussions.home"))
+    return _token_page(
+        _("Confirmer votre adresse e-mail"),
+        _("Un clic, et vous pourrez ouvrir des fils et répondre."),
+        _("Confirmer mon adresse"),
+    )
+
+
+@bp.route("/auth/verify/resend", methods=["POST"])
+@limiter.limit("3 per minute;10 per hour")
+@login_required
+def resend_verification():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.email_verified_at is None and mail.mail_enabled():
+        mail.deliver_quietly(services.send_verification(current_user._get_current_object()))
+        flash(_("Un nouveau lien est parti vers %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("accounts.settings"))
+
+
+RESET_SENT = _l(
+    "Si un compte utilise cette adresse, un e-mail vient de lui être envoyé avec un lien pour "
+    "choisir un nouveau mot de passe. Pensez à regarder dans les indésirables."
+)
+
+
+@bp.route("/auth/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"])
+def reset_request():
+    """Ask for a reset link: the same answer whether or not the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        mail.deliver_quietly(services.request_password_reset(form.email.data))
+        flash(str(RESET_SENT), "info")
+        return redirect(url_for("accounts.login"))
+    return form_page("accounts/reset_request.html", form)
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        services.check_reset_token(token)
+    except Refused as exc:
+        abort(400, exc.message)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data)
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user)  # this session carries the new version; the others end
+            flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
+            return redirect(url_for("discussions.home"))
+    return form_page("accounts/reset_password.html", form)

@@ -29,6 +29,7 @@ from forum.discussions.models import (
 from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log, screening
+from forum.notifications import services as notifications
 from forum.permissions import Action, can, ensure
 from forum.search import services as search
 
@@ -122,10 +123,11 @@ def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
 def create_thread(
     author: User, theme: Theme, title: str, body: str, *, commit: bool = True
 ) -> Thread:
-    """Open a thread in ``theme`` with its opening post.
+    """Open a thread in ``theme`` with its opening post; watchers are notified after commit.
 
     With ``commit=False`` the caller finishes the unit of work (a seminar's
-    follow-up thread is linked to its session in the same transaction).
+    follow-up thread is linked to its session in the same transaction) and calls
+    :func:`forum.notifications.services.after_post` itself.
 
     :raise Refused: bad title or body.
     :raise 403: ``author`` may not open a thread there.
@@ -164,6 +166,7 @@ def create_thread(
     _count_post(author, thread, now, new_thread=True)
     if commit:
         db.session.commit()
+        notifications.after_post(post, new_thread=True)
     else:
         db.session.flush()
     return thread
@@ -226,6 +229,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     )
     _count_post(author, thread, now, new_thread=False)
     db.session.commit()
+    notifications.after_post(post)
     return post
 
 
@@ -293,6 +297,7 @@ def delete_post(actor: User, post: Post) -> Post:
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
     search.unindex_post(post)
+    notifications.forget_post(post)
     db.session.commit()
     return post
 

@@ -26,6 +26,7 @@ from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.moderation import limits
 from forum.news.queries import published as published_news
+from forum.notifications import services as notifications
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, can, ensure, visible_threads
 from forum.seminars import services as seminars
@@ -93,7 +94,16 @@ def theme(slug: str):
         current_app.config["FORUM_THREADS_PER_PAGE"],
         total=theme.thread_count,
     )
-    return render_template("discussions/theme.html", theme=theme, page=page)
+    user = current_user
+    return render_template(
+        "discussions/theme.html",
+        theme=theme,
+        page=page,
+        read_states=notifications.states_for(user, [t.id for t in page.items])
+        if user.is_authenticated
+        else None,
+        watching=notifications.watches_theme(user, theme),
+    )
 
 
 @bp.route("/themes/<slug>/new", methods=["GET", "POST"])
@@ -115,7 +125,9 @@ def new_thread(slug: str):
 
 
 def _render_view(thread: Thread, root: Post, *, branch: bool):
+    """The thread or branch page; then the member's read position moves (one write at most)."""
     config = current_app.config
+    state = notifications.state_for(current_user, thread.id)
     page, forest = tree.load_view(
         root,
         parse_page(request.args.get("page")),
@@ -123,9 +135,14 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         per_page=config["FORUM_POSTS_PER_PAGE"],
         size_hint=None if branch else thread.reply_count + 1,
     )
-    return render_template(
+    new_after = state.last_read_post_id if state is not None else None
+    unread_here = [p.id for p in page.items if new_after is not None and p.id > new_after]
+    html = render_template(
         "discussions/thread.html",
         thread=thread,
+        read_state=state,
+        new_after=new_after,
+        first_unread=min(unread_here) if unread_here else None,
         root=root,
         branch=branch,
         above=tree.ancestors(root) if branch else [],
@@ -136,6 +153,9 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         session_links=seminars.links_for_thread(thread.id),
         split_links=_split_links(thread),
     )
+    whole = not branch and page.number == 1 and not page.has_next
+    notifications.record_read(current_user, thread, page.items, state, whole=whole)
+    return html
 
 
 def _split_links(thread: Thread) -> list[Thread]:

@@ -24,6 +24,8 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Theme, Thread
 from forum.errors import Refused
 from forum.extensions import db
+from forum.notifications import services as notifications
+from forum.notifications.models import SeminarEvent
 from forum.permissions import Action, ensure
 from forum.seminars.models import (
     LinkKind,
@@ -106,10 +108,17 @@ def save_seminar(
     seminar.starts_at, seminar.ends_at = starts_at, ends_at
     seminar.capacity = capacity
     seminar.registration_closes_at = registration_closes_at
+    cancelled = seminar.status == SeminarStatus.PUBLISHED and status == SeminarStatus.CANCELLED
     seminar.status = SeminarStatus(status).value
     db.session.flush()
-    _promote(seminar)
+    promoted = _promote(seminar)
     db.session.commit()
+    if promoted:
+        notifications.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
+    if cancelled:
+        notifications.notify_seminar(
+            _active_registrants(seminar.id), SeminarEvent.CANCELLED, seminar=seminar
+        )
     return seminar
 
 
@@ -350,15 +359,21 @@ def unregister(user: User, seminar: Seminar) -> Registration:
         _free_seminar_seat(seminar.id)
     registration.status = RegistrationStatus.CANCELLED.value
     db.session.flush()
-    _promote(seminar)
+    promoted = _promote(seminar)
     for session_id in freed_workshops:
         _promote_workshop(session_id)
     db.session.commit()
+    if promoted:
+        notifications.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
     return registration
 
 
-def _promote(seminar: Seminar) -> None:
-    """Give free seats to the waiting list, first come first served (seminar row locked)."""
+def _promote(seminar: Seminar) -> list[int]:
+    """Give free seats to the waiting list, first come first served (seminar row locked).
+
+    Returns the ids of the members promoted (to notify after commit).
+    """
+    promoted: list[int] = []
     while True:
         waiting = db.session.execute(
             select(Registration)
@@ -370,7 +385,8 @@ def _promote(seminar: Seminar) -> None:
             .limit(1)
         ).scalar()
         if waiting is None or not _take_seminar_seat(seminar.id):
-            return
+            return promoted
+        promoted.append(waiting.user_id)
         waiting.status = RegistrationStatus.CONFIRMED.value
         db.session.flush()
         for choice in waiting.choices:
@@ -475,6 +491,7 @@ def open_follow_up(actor: User, session: Session, title: str, body: str) -> Thre
     thread = discussions.create_thread(actor, _session_theme(session), title, body, commit=False)
     link_thread(actor, session, thread, LinkKind.FOLLOW_UP, commit=False)
     db.session.commit()
+    notifications.after_thread(thread)
     invite_to_continue(session, thread)
     return thread
 
@@ -489,21 +506,32 @@ def open_preparation(author: User, session: Session, title: str, body: str) -> T
     thread = discussions.create_thread(author, _session_theme(session), title, body, commit=False)
     link_thread(author, session, thread, LinkKind.PREPARATION, commit=False)
     db.session.commit()
+    notifications.after_thread(thread)
     return thread
 
 
 def invite_to_continue(
     session: Session, thread: Thread | None = None, *, minutes: bool = False
 ) -> list[int]:
-    """Who is invited to continue the discussion of ``session``: its seminar's registrants.
-
-    Returns their user ids. The notifications issue turns this call into notifications;
-    until then the invitation shows on each registrant's home page ("Vos séances").
+    """Invite ``session``'s seminar registrants to continue: the follow-up ``thread`` is
+    open, or (``minutes``) the minutes are published. After commit; returns their user ids.
     """
+    user_ids = _active_registrants(session.seminar_id)
+    notifications.notify_seminar(
+        user_ids,
+        SeminarEvent.MINUTES if minutes else SeminarEvent.FOLLOW_UP,
+        seminar=session.seminar,
+        session=session,
+        thread=thread,
+    )
+    return user_ids
+
+
+def _active_registrants(seminar_id: int) -> list[int]:
     return list(
         db.session.execute(
             select(Registration.user_id).where(
-                Registration.seminar_id == session.seminar_id,
+                Registration.seminar_id == seminar_id,
                 Registration.status.in_(ACTIVE),
             )
         ).scalars()

@@ -11,6 +11,14 @@
     }
     if (el) el.classList.add("targeted");
   }
+  // No fragment in the URL: go to the first post not read yet, if the page names one.
+  function toFirstUnread() {
+    if (window.location.hash) return;
+    var link = document.querySelector("[data-first-unread]");
+    var el = link && document.getElementById(link.getAttribute("data-first-unread"));
+    if (el) el.scrollIntoView();
+  }
+  document.addEventListener("DOMContentLoaded", toFirstUnread);
   window.addEventListener("hashchange", revealTarget);
   document.addEventListener("DOMContentLoaded", revealTarget);
 })();

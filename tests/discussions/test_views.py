@@ -836,8 +836,10 @@ def page_queries(app, client, url) -> int:
 #: joined); a logged-in viewer adds the user's row, unless it came with the posts' authors.
 #: Moderation adds one query for everyone (the threads split from this one, or it from, for
 #: the links both ways) and, for a moderator, the themes they moderate (read once per
-#: request). Constant in the thread's size.
-THREAD_PAGE_QUERIES = {"anonymous": 4, "member": 5, "author": 4, "moderator": 6}
+#: request). Notifications add, for a logged-in viewer, the watch level and read position
+#: (thread_states) and, on a first or unread view, the upsert moving that read position.
+#: Constant in the thread's size.
+THREAD_PAGE_QUERIES = {"anonymous": 4, "member": 7, "author": 7, "moderator": 8}
 
 
 @pytest.mark.parametrize("viewer", list(THREAD_PAGE_QUERIES))
@@ -881,8 +883,10 @@ def test_thread_page_over_several_pages_adds_only_the_count(make_app):
 
 
 #: Measured: the theme, then its threads (authors and last posters joined); +1 for the
-#: logged-in viewer's row. The thread count comes from the theme's counter: no COUNT query.
-THEME_PAGE_QUERIES = {"anonymous": 2, "member": 3}
+#: logged-in viewer's row, and their read positions of the page's threads (thread_states) and
+#: whether they watch the theme (theme_watches). The thread count comes from the theme's
+#: counter: no COUNT query.
+THEME_PAGE_QUERIES = {"anonymous": 2, "member": 5}
 
 
 @pytest.mark.parametrize("viewer", list(THEME_PAGE_QUERIES))

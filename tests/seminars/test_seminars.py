@@ -314,8 +314,10 @@ def test_follow_up_thread_is_linked_and_shown_to_registrants(app, organiser, cli
         assert link.kind == "follow_up"
         thread = db.session.get(Thread, link.thread_id)
         assert thread.theme.slug == "urbain"
+        thread_id = link.thread_id
+        # (Inviting commits the notifications: read the link's ids before.)
         assert services.invite_to_continue(link.session) == [alice.id]
-    thread_page = client.get(f"/threads/{link.thread_id}").get_data(as_text=True)
+    thread_page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert "Suite de la séance" in thread_page
     assert f"/sessions/{session_id}" in thread_page
     session_page = client.get(f"/sessions/{session_id}").get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Following, notifications, unread tracking and e-mail."""
