@@ -102,6 +102,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_REDIS_URL": _env("REDIS_URL"),
         "FORUM_PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "FORUM_PASSWORD_HASH": _env("PASSWORD_HASH", "scrypt"),
+        # Benchmarks only: each response says how many SQL statements it ran.
+        "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }
     if env == "testing":
         # A fast hash keeps the suite quick; never used outside tests.
