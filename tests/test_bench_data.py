@@ -194,3 +194,9 @@ def test_generated_accounts_log_in(app, client):
     response = client.post_form("/auth/login", {"login": username, "password": bench.PASSWORD})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_query_count_header_only_when_asked(make_app):
+    counted = make_app(FORUM_QUERY_COUNT_HEADER=True).test_client()
+    assert int(counted.get("/").headers["X-Query-Count"]) >= 1
+    assert "X-Query-Count" not in make_app().test_client().get("/").headers
