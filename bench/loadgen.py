@@ -168,6 +168,8 @@ def run(job: dict) -> dict:
 
     return {
         "requests": len(times),
+        "elapsed": elapsed,
+        "times": [round(t * 1000, 3) for t in times],
         "rps": len(times) / elapsed,
         "p50": pct(0.50),
         "p99": pct(0.99),
