@@ -119,7 +119,9 @@ class Post(TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    thread: Mapped[Thread] = relationship()
+    #: Every post has a thread: joined loads use an inner join. (With an outer one, SQLite
+    #: materialises "threads JOIN themes" — the theme is always joined — scanning every thread.)
+    thread: Mapped[Thread] = relationship(innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
     @property
