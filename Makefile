@@ -1,10 +1,12 @@
-# The two commands: `make run` (serve the forum with demo content) and `make test`.
+# The two commands: `make run` (serve the forum with demo content) and `make test`;
+# `make bench` (SIZE=S|M|L) measures the forum under load, see bench/run.py.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
+SIZE ?= S
 
-.PHONY: run test lint format install install-dev translations clean
+.PHONY: run test lint format install install-dev translations clean bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,15 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Data sets are built once under bench/data/ (git-ignored), then reused; figures go to
+# bench/RESULTS.md. FORUM_BENCH_DATABASE_URL=postgresql+psycopg://… adds PostgreSQL.
+bench: install-dev
+	$(BIN)/python bench/run.py --size $(SIZE)
+
+# Size S (10k posts): figures printed, fails on errors or lost writes, never on slowness.
+bench-smoke: install-dev
+	$(BIN)/python bench/run.py --size S
 
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, abort, current_app, has_request_context, request, session
+from flask import Flask, abort, current_app, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_hooks(app)
+    if app.config["FORUM_QUERY_COUNT_HEADER"]:
+        _count_queries(app)
 
     from forum.cli import register_cli
     from forum.templating import register_templating
@@ -170,4 +172,24 @@ def _register_hooks(app: Flask) -> None:
         if "_user_id" in session:
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
+        return response
+
+
+def _count_queries(app: Flask) -> None:
+    """Add ``X-Query-Count`` (SQL statements run by the request) to every response.
+
+    For the benchmark's query census only (``FORUM_QUERY_COUNT_HEADER=1``).
+    """
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, *_args):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if has_request_context() and verb in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
+            g.forum_query_count = g.get("forum_query_count", 0) + 1
+
+    @app.after_request
+    def _query_count_header(response):
+        response.headers["X-Query-Count"] = str(g.get("forum_query_count", 0))
         return response

@@ -1,5 +1,5 @@
 """``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
-send-mail, send-digests."""
+send-mail, send-digests, bench-data."""
 
 from __future__ import annotations
 
@@ -143,6 +143,33 @@ def send_digests() -> None:
 
     count = notifications.send_digests()
     click.echo(f"{count} résumé(s) envoyé(s).")
+
+
+@forum_cli.command("bench-data")
+@click.option("--posts", type=click.IntRange(1), required=True, help="Nombre de messages.")
+@click.option("--threads", type=click.IntRange(1), help="Nombre de fils (défaut : posts / 25).")
+@click.option("--users", type=click.IntRange(1), help="Nombre de comptes (défaut : posts / 40).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Graine du hasard.")
+def bench_data(posts: int, threads: int | None, users: int | None, seed: int) -> None:
+    """Write a benchmark data set of POSTS messages in bulk (users, threads, trees, index)."""
+    import time
+
+    from forum import bench
+    from forum.discussions.models import Theme
+
+    started = time.perf_counter()
+    theme_ids = list(
+        db.session.execute(select(Theme.id).where(Theme.archived_at.is_(None))).scalars()
+    )
+    db.session.remove()
+    plan = bench.make_plan(posts, threads, users, theme_ids, seed=seed)
+    report = bench.write_plan(plan)
+    elapsed = time.perf_counter() - started
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
+    click.echo(
+        f"{report.posts} messages, {report.threads} fils, {report.users} comptes "
+        f"en {elapsed:.1f} s ({steps})."
+    )
 
 
 def register_cli(app: Flask) -> None:

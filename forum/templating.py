@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -17,11 +18,23 @@ def can(action: str, obj=None) -> bool:
     return permissions.can(current_user, action, obj)
 
 
+#: Formatted dates kept per worker: a thread page shows two per post, and Babel takes
+#: about 80 µs for each, more than the rest of the post's markup.
+FORMATTED_DATES_CACHED = 16_384
+
+
+@lru_cache(maxsize=FORMATTED_DATES_CACHED)
+def _formatted(value: datetime, format: str, locale: str, timezone: str) -> str:
+    # A pure function of its key: ``locale`` and ``timezone`` are those of the current
+    # request, which Babel reads again on a miss.
+    return format_datetime(value, format)
+
+
 def paris_datetime(value: datetime | None, format: str = "d MMMM y, HH:mm") -> str:
     """A stored UTC datetime shown in the reader's time zone (Europe/Paris)."""
     if value is None:
         return ""
-    return format_datetime(value, format)
+    return _formatted(value, format, str(get_locale()), str(get_timezone()))
 
 
 def timeago(value: datetime | None) -> str:

@@ -133,7 +133,9 @@ class Post(TimestampMixin, db.Model):
     #: Distinct members with an open report on this post; moved in SQL under the row lock.
     open_report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
-    thread: Mapped[Thread] = relationship()
+    #: Every post has a thread: joined loads use an inner join. (With an outer one, SQLite
+    #: materialises "threads JOIN themes" — the theme is always joined — scanning every thread.)
+    thread: Mapped[Thread] = relationship(innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
     @property

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -78,6 +79,9 @@ REPEAT_WINDOW = timedelta(minutes=5)
 
 
 def _refuse_repeat(author: User, body: str) -> None:
+    """Part of the rate-limit policy: only under ``FORUM_RATE_LIMITS=default``."""
+    if current_app.config["FORUM_RATE_LIMITS"] != "default":
+        return
     repeated = db.session.execute(
         select(Post.id)
         .where(

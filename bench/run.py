@@ -1,0 +1,526 @@
+"""``make bench`` (SIZE=S|M|L): build or reuse a data set, serve it with gunicorn, measure.
+
+For each database (SQLite always, PostgreSQL when ``FORUM_BENCH_DATABASE_URL`` is set):
+
+1. the data set of the size (``flask forum bench-data``), built once under ``bench/data/``
+   and reused; each run works on a copy of the SQLite file, so writes never pile up;
+2. a query census: one gunicorn worker with ``FORUM_QUERY_COUNT_HEADER=1``, one request
+   per page, the ``X-Query-Count`` header read back;
+3. the real server (gunicorn, 2 sync workers, production settings) and the render
+   ceiling (``bench/ceiling.py``, same gunicorn settings), loaded in turn, page type by
+   page type, by ``bench/loadgen.py`` in a second process;
+4. the write mix: 20 members logged in through the form post replies; acknowledged
+   replies are then looked up in the database.
+
+Prints one table and writes it to ``bench/RESULTS.md`` (one section per size). Exits 1 on
+any error or lost reply; slowness alone never fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+#: posts, seconds of load per page type.
+SIZES = {"S": (10_000, 3.0), "M": (100_000, 8.0), "L": (1_000_000, 8.0)}
+CONCURRENCY = 8
+#: The load of a page alternates between our server and the ceiling in this many slices,
+#: so that a burst of noise on the machine weighs on both sides of the ratio.
+SLICES = 4
+WRITERS = 20
+PASSWORD = "bench-mot-de-passe-solide"  # noqa: S105 - forum.bench.PASSWORD, local accounts
+SEARCHES = (
+    "logement",
+    "coopérative énergie",
+    "syndicat santé",
+    '"économie sociale"',
+    "mirabae",
+    "transport -mobilité",
+    "comité d'entreprise",
+    "Brest",
+)
+PAGE_LABELS = {
+    "home": "accueil",
+    "theme": "thème, page 1",
+    "theme_deep": "thème, dernière page",
+    "thread_50": "fil de 50 messages",
+    "thread_500": "fil de 500 messages",
+    "thread_2000": "fil de 2 000 messages (p. 1)",
+    "branch": "branche",
+    "search": "recherche",
+    "profile": "profil",
+    "feed": "flux Atom",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def flask_env(database_url: str, instance: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        FLASK_APP="wsgi",
+        FORUM_DATABASE_URL=database_url,
+        FORUM_INSTANCE_PATH=str(instance),
+        FORUM_ENV="development",
+    )
+    return env
+
+
+def flask(args: list[str], env: dict) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def build(database_url: str, instance: Path, posts: int) -> dict:
+    env = flask_env(database_url, instance)
+    started = time.perf_counter()
+    flask(["db", "upgrade"], env)
+    output = flask(["forum", "bench-data", "--posts", str(posts)], env)
+    return {"posts": posts, "seconds": round(time.perf_counter() - started, 1), "output": output}
+
+
+def sqlite_data(size: str) -> tuple[str, dict]:
+    """The SQLite data set of ``size`` (built on first use), copied for this run."""
+    folder = DATA / size
+    pristine, info_file = folder / "forum.sqlite3", folder / "build.json"
+    if not pristine.exists() or not info_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        building = folder / "building.sqlite3"
+        for stale in folder.glob("building.sqlite3*"):
+            stale.unlink()
+        log(f"[{size}] building the SQLite data set ({SIZES[size][0]:,} posts)…")
+        info = build(f"sqlite:///{building}", folder / "instance", SIZES[size][0])
+        building.rename(pristine)
+        info_file.write_text(json.dumps(info))
+    info = json.loads(info_file.read_text())
+    work = folder / "run.sqlite3"
+    for stale in folder.glob("run.sqlite3*"):
+        stale.unlink()
+    shutil.copyfile(pristine, work)
+    return f"sqlite:///{work}", info
+
+
+def postgres_data(size: str, url: str) -> tuple[str, dict]:
+    """The PostgreSQL data set of ``size``: rebuilt when the database holds another one."""
+    marker = DATA / size / "postgresql.json"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    if marker.exists() and json.loads(marker.read_text()).get("url") == url:
+        return url, json.loads(marker.read_text())
+    log(f"[{size}] building the PostgreSQL data set ({SIZES[size][0]:,} posts)…")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    info = build(url, DATA / size / "instance", SIZES[size][0])
+    info["url"] = url
+    marker.write_text(json.dumps(info))
+    return url, info
+
+
+def manifest(url: str) -> dict:
+    """The paths to load, chosen in the data set: long threads, a deep page, a branch…"""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+
+        def one(sql: str, **params):
+            return conn.execute(text(sql), params).one()
+
+        def thread_near(replies: int) -> int:
+            return one(
+                "SELECT id FROM threads ORDER BY abs(reply_count - :n), id LIMIT 1", n=replies
+            ).id
+
+        theme = one("SELECT slug, thread_count FROM themes ORDER BY thread_count DESC LIMIT 1")
+        long_thread = thread_near(1999)
+        threads = {n: thread_near(n - 1) for n in (50, 500)}
+        branch = conn.execute(
+            text(
+                "SELECT thread_id, id FROM posts WHERE depth = 6 AND child_count > 0 "
+                "ORDER BY thread_id = :t DESC, id LIMIT 1"
+            ),
+            {"t": long_thread},
+        ).one()
+        author = one("SELECT username FROM users ORDER BY post_count DESC, id LIMIT 1").username
+        writers = [
+            row.username
+            for row in conn.execute(
+                text(
+                    "SELECT username FROM users WHERE username LIKE 'lecteur%' ORDER BY id LIMIT :n"
+                ),
+                {"n": WRITERS},
+            )
+        ]
+        quiet = [
+            row.id
+            for row in conn.execute(
+                text(
+                    "SELECT id FROM threads WHERE reply_count BETWEEN 1 AND 30 ORDER BY id LIMIT 200"
+                )
+            )
+        ]
+    engine.dispose()
+    last_page = max(1, -(-theme.thread_count // 30))
+    return {
+        "pages": {
+            "home": ["/"],
+            "theme": [f"/themes/{theme.slug}"],
+            "theme_deep": [f"/themes/{theme.slug}?page={last_page}"],
+            "thread_50": [f"/threads/{threads[50]}"],
+            "thread_500": [f"/threads/{threads[500]}"],
+            "thread_2000": [f"/threads/{long_thread}"],
+            "branch": [f"/threads/{branch.thread_id}/branch/{branch.id}"],
+            "search": [f"/search?q={quote(q)}" for q in SEARCHES],
+            "profile": [f"/users/{author}"],
+            "feed": ["/feeds/latest.atom", f"/feeds/themes/{theme.slug}.atom"],
+        },
+        "writers": writers,
+        "write_threads": quiet,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A gunicorn on loopback, as production runs it."""
+
+    def __init__(self, target: str, url: str, instance: Path, workers: int = 2, **env) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        environment = dict(os.environ)
+        environment.update(
+            FORUM_ENV="production",
+            FORUM_SECRET_KEY=secrets.token_urlsafe(48),
+            FORUM_DATABASE_URL=url,
+            FORUM_INSTANCE_PATH=str(instance),
+            FORUM_RATE_LIMITS="off",
+            **env,
+        )
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+                target,
+            ],
+            cwd=ROOT,
+            env=environment,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=5):  # noqa: S310
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit(f"gunicorn {target} did not start") from None
+                time.sleep(0.2)
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.base + path, timeout=120) as response:  # noqa: S310
+            response.read()
+            return response
+
+    def peak_rss_mb(self) -> list[float]:
+        """VmHWM of each worker (children of the gunicorn master), in MB."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        peaks = []
+        for child in children:
+            status = Path(f"/proc/{child}/status").read_text()
+            match = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if match:
+                peaks.append(int(match.group(1)) / 1024)
+        return peaks
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def load(job: dict) -> dict:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "bench" / "loadgen.py")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def merge(results: list[dict]) -> dict:
+    """One result from the slices of a page's load."""
+    times = sorted(t for r in results for t in r["times"])
+    requests = sum(r["requests"] for r in results)
+
+    def pct(p: float) -> float:
+        return times[min(len(times) - 1, int(p * len(times)))] if times else 0.0
+
+    return {
+        "requests": requests,
+        "rps": requests / sum(r["elapsed"] for r in results),
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "bytes": sum(r["bytes"] * r["requests"] for r in results) / max(requests, 1),
+        "errors": sum(r["errors"] for r in results),
+        "error_samples": [e for r in results for e in r["error_samples"]][:5],
+    }
+
+
+def query_census(url: str, instance: Path, pages: dict) -> dict[str, int]:
+    server = Server("wsgi:app", url, instance, workers=1, FORUM_QUERY_COUNT_HEADER="1")
+    try:
+        counts = {}
+        for kind, paths in pages.items():
+            counts[kind] = max(int(server.get(p).headers["X-Query-Count"]) for p in paths)
+        return counts
+    finally:
+        server.stop()
+
+
+def measure(kind: str, url: str, data: dict, seconds: float) -> dict:
+    instance = DATA / "instance"
+    manifest_file = DATA / f"manifest-{kind}.json"
+    pages = data["pages"]
+    manifest_file.write_text(json.dumps(data))
+    log(f"[{kind}] query census…")
+    queries = query_census(url, instance, pages)
+    ours = Server("wsgi:app", url, instance)
+    try:
+        ceiling = Server(
+            "bench.ceiling:app", url, instance, FORUM_BENCH_MANIFEST=str(manifest_file)
+        )
+    except BaseException:
+        ours.stop()
+        raise
+    rows, failures = {}, []
+    try:
+        for page, paths in pages.items():
+            has_ceiling = page != "feed"
+            for server in (ours, ceiling) if has_ceiling else (ours,):
+                for path in paths:  # warm: caches, first-request set-up
+                    server.get(path)
+            job = {
+                "mode": "read",
+                "paths": paths,
+                "seconds": seconds / SLICES,
+                "concurrency": CONCURRENCY,
+            }
+            slices: dict[str, list] = {"ours": [], "ceiling": []}
+            for _slice in range(SLICES):
+                slices["ours"].append(load({**job, "base": ours.base}))
+                if has_ceiling:
+                    slices["ceiling"].append(load({**job, "base": ceiling.base}))
+            result = merge(slices["ours"])
+            top = merge(slices["ceiling"]) if has_ceiling else None
+            result["ceiling"] = top["rps"] if top else None
+            result["queries"] = queries[page]
+            rows[page] = result
+            failures += result["error_samples"] + (top["error_samples"] if top else [])
+            log(
+                f"[{kind}] {page}: {result['rps']:.1f} req/s, p50 {result['p50']:.1f} ms"
+                + (f", ceiling {top['rps']:.1f} req/s" if top else "")
+            )
+        ceiling.stop()
+        log(f"[{kind}] write mix: {WRITERS} writers…")
+        writes = load(
+            {
+                "mode": "write",
+                "base": ours.base,
+                "seconds": seconds,
+                "users": data["writers"],
+                "password": PASSWORD,
+                "threads": data["write_threads"],
+            }
+        )
+        rss = ours.peak_rss_mb()
+    finally:
+        ours.stop()
+        ceiling.stop()
+    acked = writes.pop("acked")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = 0
+        for start in range(0, len(acked), 500):
+            chunk = acked[start : start + 500]
+            stored += conn.execute(
+                text(f"SELECT count(*) FROM posts WHERE id IN ({','.join(map(str, chunk))})")  # noqa: S608
+            ).scalar_one()
+        server_version = conn.execute(
+            text("SELECT sqlite_version()" if kind == "sqlite" else "SHOW server_version")
+        ).scalar_one()
+    engine.dispose()
+    writes["acknowledged"], writes["lost"] = len(acked), len(acked) - stored
+    failures += writes["error_samples"]
+    if writes["lost"]:
+        failures.append(f"{writes['lost']} acknowledged replies not stored")
+    return {
+        "rows": rows,
+        "writes": writes,
+        "rss": rss,
+        "failures": failures,
+        "version": server_version,
+    }
+
+
+def table(size: str, results: dict[str, dict], builds: dict[str, dict]) -> str:
+    lines = []
+    for kind, result in results.items():
+        build = builds[kind]
+        lines += [
+            f"### {kind} — {build['posts']:,} posts (data set built in {build['seconds']} s)",
+            "",
+            "| page | req/s | p50 ms | p99 ms | ceiling req/s | efficiency | queries | KB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for page, row in result["rows"].items():
+            ceiling = row["ceiling"]
+            top = f"{ceiling:.1f}" if ceiling else "—"
+            efficiency = f"{row['rps'] / ceiling:.2f}" if ceiling else "—"
+            lines.append(
+                f"| {PAGE_LABELS[page]} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p99']:.1f} "
+                f"| {top} | {efficiency} | {row['queries']} | {row['bytes'] / 1024:.1f} |"
+            )
+        w = result["writes"]
+        lines += [
+            "",
+            f"Writes ({WRITERS} concurrent writers): {w['rps']:.1f} replies/s, "
+            f"p50 {w['p50']:.1f} ms, p99 {w['p99']:.1f} ms, errors {w['errors']}, "
+            f"acknowledged {w['acknowledged']}, lost {w['lost']}.",
+            "",
+            "Peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in result["rss"]) + ".",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def machine(results: dict[str, dict]) -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    versions = [
+        f"Python {platform.python_version()}",
+        f"SQLite {sqlite3.sqlite_version}",
+        *(f"PostgreSQL {r['version']}" for k, r in results.items() if k == "postgresql"),
+        f"Flask {version('flask')}",
+        f"SQLAlchemy {version('sqlalchemy')}",
+        f"gunicorn {version('gunicorn')}",
+    ]
+    return (
+        f"Machine: {os.cpu_count()} CPU ({cpu}), "
+        f"{int(mem.group(1)) // 1024 if mem else '?'} MB of memory. "
+        + ", ".join(versions)
+        + f". gunicorn 2 sync workers; {CONCURRENCY} concurrent clients in a second process "
+        "on loopback; ceiling = the same templates rendered from objects held in memory."
+    )
+
+
+def write_results(size: str, section: str) -> None:
+    begin, end = f"<!-- size {size} -->", f"<!-- /size {size} -->"
+    current = RESULTS.read_text() if RESULTS.exists() else ""
+    if not current:
+        current = (
+            "# Benchmark results\n\n"
+            "Written by `make bench` (`bench/run.py`); one section per data-set size.\n\n"
+        )
+    block = f"{begin}\n{section}\n{end}"
+    if begin in current:
+        current = re.sub(
+            re.escape(begin) + ".*?" + re.escape(end), lambda _m: block, current, flags=re.S
+        )
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS.write_text(current)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="S")
+    parser.add_argument("--seconds", type=float, help="load per page type (default: by size)")
+    args = parser.parse_args()
+    seconds = args.seconds or SIZES[args.size][1]
+    started = time.perf_counter()
+    results, builds = {}, {}
+    databases = [("sqlite", None)]
+    if os.environ.get("FORUM_BENCH_DATABASE_URL"):
+        databases.append(("postgresql", os.environ["FORUM_BENCH_DATABASE_URL"]))
+    for kind, pg_url in databases:
+        if kind == "sqlite":
+            url, builds[kind] = sqlite_data(args.size)
+        else:
+            url, builds[kind] = postgres_data(args.size, pg_url)
+        results[kind] = measure(kind, url, manifest(url), seconds)
+    section = "\n".join(
+        [
+            f"## Size {args.size} ({time.strftime('%Y-%m-%d')})",
+            "",
+            machine(results),
+            "",
+            table(args.size, results, builds),
+        ]
+    )
+    print(section)
+    write_results(args.size, section)
+    failures = [f for r in results.values() for f in r["failures"]]
+    log(f"bench {args.size}: {time.perf_counter() - started:.0f} s")
+    if failures:
+        log("FAILED:\n  " + "\n  ".join(failures[:20]))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
