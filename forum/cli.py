@@ -98,10 +98,10 @@ def rerender() -> None:
 
 @forum_cli.command("reindex")
 def reindex() -> None:
-    """Rebuild the search index from every readable post."""
+    """Rebuild the search index: posts, news, seminars and sessions (with their minutes)."""
     with write_intent():
         count = search.reindex()
-    click.echo(f"{count} message(s) et actualité(s) indexé(s).")
+    click.echo(f"{count} message(s), actualité(s), séminaire(s) et séance(s) indexé(s).")
 
 
 @forum_cli.command("seed-demo")

@@ -23,6 +23,7 @@ from forum.extensions import db
 from forum.moderation.models import ThemeModerator
 from forum.moderation.notices import sanction_notice
 from forum.news.models import News
+from forum.seminars.models import Seminar, SeminarStatus
 
 
 class Action(StrEnum):
@@ -454,3 +455,14 @@ def visible_posts(stmt: Select, viewer) -> Select:
 def visible_news(stmt: Select, viewer) -> Select:
     """Filter a select of news down to those published (for everyone, admins included)."""
     return stmt.where(News.published_at <= utcnow())
+
+
+def visible_seminars(stmt: Select, viewer) -> Select:
+    """Filter a select involving seminars (or their sessions, joined) to what ``viewer`` may see.
+
+    The listing form of ``seminar:view``: drafts only for organisers; published and
+    cancelled seminars for everyone. Seminar pages, feeds and search all go through it.
+    """
+    if _organiser(viewer):
+        return stmt
+    return stmt.where(Seminar.status != SeminarStatus.DRAFT.value)

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +22,7 @@ from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.queries import published as published_news
 from forum.permissions import Action, can, visible_posts, visible_threads
+from forum.seminars.models import Seminar, SeminarStatus
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -186,4 +189,44 @@ def thread(thread_id: int):
         entry.updated(_aware(updated))
         entry.content(post.body_html, type="html")
         dates.append(updated)
+    return _respond(feed, dates)
+
+
+@bp.route("/seminars.atom")
+def seminars():
+    """Published seminars, latest start first (so the upcoming ones lead); drafts never."""
+    self_url = url_for(".seminars", _external=True)
+    feed = _feed(
+        self_url,
+        _("%(site)s — séminaires", site=current_app.config["FORUM_SITE_NAME"]),
+        url_for("seminars.index", _external=True),
+        self_url,
+    )
+    feed.subtitle(_("Les séminaires du réseau Rencontres sociales : dates, lieux, programmes."))
+    items = list(
+        db.session.execute(
+            select(Seminar)
+            .where(Seminar.status == SeminarStatus.PUBLISHED.value)
+            .order_by(Seminar.starts_at.desc(), Seminar.id.desc())
+            .limit(FEED_SIZE)
+        ).scalars()
+    )
+    dates = []
+    for seminar in reversed(items):
+        url = url_for("seminars.seminar", seminar_id=seminar.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(seminar.title)
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.published(_aware(seminar.created_at))
+        # No modification date is stored: the creation date is the stable "updated".
+        entry.updated(_aware(seminar.created_at))
+        where = ", ".join(part for part in (seminar.venue, seminar.address) if part)
+        when = format_datetime(seminar.starts_at, "EEEE d MMMM y, HH:mm")
+        header = Markup("<p><strong>{}</strong>{}</p>").format(
+            when, Markup(" — {}").format(where) if where else ""
+        )
+        # description_html is stored sanitised; the header escapes venue and address.
+        entry.content(str(header) + seminar.description_html, type="html")
+        dates.append(seminar.created_at)
     return _respond(feed, dates)

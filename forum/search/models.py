@@ -1,7 +1,8 @@
-"""The search index: one row per readable post or news item, its text already normalised.
+"""The search index: one row per post, news item, seminar or session, its text normalised.
 
-A row names what it indexes by ``kind`` ("post" or "news") and ``object_id``.
-``title`` (a thread title on its opening post's row, a news title) and ``body`` hold
+A row names what it indexes by ``kind`` ("post", "news", "seminar" or "session") and
+``object_id``. ``title`` (a thread title on its opening post's row, a news, seminar or
+session title) and ``body`` hold
 the words as :func:`forum.search.text.index_words` makes them: unaccented,
 lower-case, Snowball-French-stemmed. Each database searches this table with
 its own full-text engine (see :mod:`forum.search.backend`): an FTS5 table kept
@@ -32,7 +33,7 @@ NATIVE_OBJECTS = frozenset(
 
 
 #: Values of ``SearchEntry.kind``.
-POST, NEWS = "post", "news"
+POST, NEWS, SEMINAR, SESSION = "post", "news", "seminar", "session"
 
 
 class SearchEntry(db.Model):

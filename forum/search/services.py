@@ -1,8 +1,8 @@
-"""Keeping the index in step with posts and news, rebuilding it, and running a search.
+"""Keeping the index in step with posts, news, seminars and sessions; rebuilding it; searching.
 
-The discussion and news services call :func:`index_post`, :func:`unindex_post`
-and :func:`index_news` inside their own transaction, so the index never
-disagrees with what was committed.
+The discussion, news and seminar services call :func:`index_post`, :func:`unindex_post`,
+:func:`index_news`, :func:`index_seminar` and :func:`index_session` inside their own
+transaction, so the index never disagrees with what was committed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import delete, false, func, insert, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from forum import content
@@ -22,16 +22,17 @@ from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
-from forum.permissions import visible_news, visible_posts, visible_threads
+from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
 from forum.search.backend import get_backend
-from forum.search.models import NEWS, POST, SearchEntry
+from forum.search.models import NEWS, POST, SEMINAR, SESSION, SearchEntry
 from forum.search.text import ParsedQuery, highlight, normalise
+from forum.seminars.models import Seminar, Session
 
 #: Enough for any post body (50,000 characters of Markdown).
 PLAIN_TEXT_LIMIT = 1_000_000
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "365d": timedelta(days=365)}
-#: ``kind`` filter: threads (title and opening post), replies, news.
-KINDS = ("fils", "messages", "actualites")
+#: ``kind`` filter: threads (title and opening post), replies, news, seminars and sessions.
+KINDS = ("fils", "messages", "actualites", "seminaires")
 
 
 def _text(body_html: str) -> str:
@@ -66,8 +67,28 @@ def index_news(news: News) -> None:
     _upsert(NEWS, news.id, normalise(news.title), _text(news.body_html))
 
 
+def _session_body(speakers: str, description_html: str, minutes_html: str) -> str:
+    parts = [normalise(speakers), _text(description_html), _text(minutes_html)]
+    return " ".join(part for part in parts if part)
+
+
+def index_seminar(seminar: Seminar) -> None:
+    """Add or refresh the index row of ``seminar`` (flushed), in the current transaction."""
+    _upsert(SEMINAR, seminar.id, normalise(seminar.title), _text(seminar.description_html))
+
+
+def index_session(session: Session) -> None:
+    """Add or refresh the index row of ``session`` (title, speakers, description, minutes)."""
+    _upsert(
+        SESSION,
+        session.id,
+        normalise(session.title),
+        _session_body(session.speakers, session.description_html, session.minutes_html),
+    )
+
+
 def reindex(batch_size: int = 1000) -> int:
-    """Rebuild the whole index from posts and news; returns the number of rows indexed."""
+    """Rebuild the whole index from posts, news, seminars and sessions; returns the row count."""
     db.session.execute(delete(SearchEntry))
     sources = [
         (
@@ -76,15 +97,41 @@ def reindex(batch_size: int = 1000) -> int:
             .join(Thread, Thread.id == Post.thread_id)
             .where(Post.deleted_at.is_(None)),
             Post.id,
+            lambda row: (
+                normalise(row.title) if row.parent_id is None else "",
+                _text(row.body_html),
+            ),
         ),
         (
             NEWS,
-            select(News.id, literal(None).label("parent_id"), News.body_html, News.title),
+            select(News.id, News.body_html, News.title),
             News.id,
+            lambda row: (normalise(row.title), _text(row.body_html)),
+        ),
+        (
+            SEMINAR,
+            select(Seminar.id, Seminar.title, Seminar.description_html),
+            Seminar.id,
+            lambda row: (normalise(row.title), _text(row.description_html)),
+        ),
+        (
+            SESSION,
+            select(
+                Session.id,
+                Session.title,
+                Session.speakers,
+                Session.description_html,
+                Session.minutes_html,
+            ),
+            Session.id,
+            lambda row: (
+                normalise(row.title),
+                _session_body(row.speakers, row.description_html, row.minutes_html),
+            ),
         ),
     ]
     done = 0
-    for kind, stmt, key in sources:
+    for kind, stmt, key, words in sources:
         last_id = 0
         while rows := db.session.execute(
             stmt.where(key > last_id).order_by(key).limit(batch_size)
@@ -92,13 +139,9 @@ def reindex(batch_size: int = 1000) -> int:
             db.session.execute(
                 insert(SearchEntry),
                 [
-                    {
-                        "kind": kind,
-                        "object_id": row.id,
-                        "title": normalise(row.title) if row.parent_id is None else "",
-                        "body": _text(row.body_html),
-                    }
+                    {"kind": kind, "object_id": row.id, "title": title, "body": body}
                     for row in rows
+                    for title, body in (words(row),)
                 ],
             )
             done += len(rows)
@@ -125,7 +168,8 @@ class Result:
     title: Markup
     snippet: Markup
     theme: Theme | None
-    author: User
+    #: None: a seminar or session whose organiser account is gone.
+    author: User | None
     date: datetime
 
 
@@ -171,19 +215,62 @@ def _news_matches(matches, viewer, filters: Filters):
     return stmt
 
 
+def _seminar_matches(matches, viewer, filters: Filters):
+    """Seminars: no theme, so a theme filter leaves them out; "author" is the organiser."""
+    stmt = select(
+        literal(SEMINAR).label("kind"),
+        Seminar.id.label("object_id"),
+        matches.c.score,
+        Seminar.starts_at.label("date"),
+    ).join(Seminar, (matches.c.kind == SEMINAR) & (Seminar.id == matches.c.object_id))
+    stmt = visible_seminars(stmt, viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(false())
+    if filters.author is not None:
+        stmt = stmt.where(Seminar.created_by_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(Seminar.starts_at >= utcnow() - PERIODS[filters.since])
+    return stmt
+
+
+def _session_matches(matches, viewer, filters: Filters):
+    """Sessions, visible with their seminar; "author" is the seminar's organiser."""
+    stmt = (
+        select(
+            literal(SESSION).label("kind"),
+            Session.id.label("object_id"),
+            matches.c.score,
+            Session.starts_at.label("date"),
+        )
+        .join(Session, (matches.c.kind == SESSION) & (Session.id == matches.c.object_id))
+        .join(Seminar, Seminar.id == Session.seminar_id)
+    )
+    stmt = visible_seminars(stmt, viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(Session.theme_id == filters.theme.id)
+    if filters.author is not None:
+        stmt = stmt.where(Seminar.created_by_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(Session.starts_at >= utcnow() - PERIODS[filters.since])
+    return stmt
+
+
 def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int) -> Page:
     """One page of what ``viewer`` may read that matches ``query``, best first.
 
-    Posts and news are ranked together; ties (same score) go to the most recent.
+    Posts, news, seminars and sessions are ranked together; ties (same score) go to the most recent.
     Items are :class:`Result` objects. Queries: the page (with the total), then one load per
     kind present on the page; a page past the end costs a count and the last page again.
     """
     matches = get_backend().matches(query)
     parts = []
-    if filters.kind != "actualites":
+    if filters.kind in (None, "fils", "messages"):
         parts.append(_post_matches(matches, viewer, filters))
     if filters.kind in (None, "actualites"):
         parts.append(_news_matches(matches, viewer, filters))
+    if filters.kind in (None, "seminaires"):
+        parts.append(_seminar_matches(matches, viewer, filters))
+        parts.append(_session_matches(matches, viewer, filters))
     combined = union_all(*parts).subquery("results")
     stmt = select(combined.c.kind, combined.c.object_id).order_by(
         combined.c.score, combined.c.date.desc(), combined.c.object_id.desc()
@@ -208,6 +295,8 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
     stems = query.highlight
     post_ids = [row.object_id for row in rows if row.kind == POST]
     news_ids = [row.object_id for row in rows if row.kind == NEWS]
+    seminar_ids = [row.object_id for row in rows if row.kind == SEMINAR]
+    session_ids = [row.object_id for row in rows if row.kind == SESSION]
     posts = {}
     if post_ids:
         posts = {
@@ -227,6 +316,34 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
                 .where(News.id.in_(news_ids))
                 .options(joinedload(News.theme), joinedload(News.author))
             ).scalars()
+        }
+    seminars = {}
+    if seminar_ids:
+        seminars = {
+            s.id: s
+            for s in db.session.execute(
+                select(Seminar).where(Seminar.id.in_(seminar_ids))
+            ).scalars()
+        }
+    sessions = {}
+    if session_ids:
+        sessions = {
+            s.id: s
+            for s in db.session.execute(
+                select(Session)
+                .where(Session.id.in_(session_ids))
+                .options(joinedload(Session.seminar), joinedload(Session.theme))
+            ).scalars()
+        }
+    organiser_ids = {s.created_by_id for s in seminars.values()} | {
+        s.seminar.created_by_id for s in sessions.values()
+    }
+    organiser_ids.discard(None)
+    organisers = {}
+    if organiser_ids:
+        organisers = {
+            u.id: u
+            for u in db.session.execute(select(User).where(User.id.in_(organiser_ids))).scalars()
         }
     results = []
     for row in rows:
@@ -262,6 +379,50 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
                     theme=item.theme,
                     author=item.author,
                     date=item.published_at,
+                )
+            )
+        elif row.kind == SEMINAR and row.object_id in seminars:
+            seminar = seminars[row.object_id]
+            results.append(
+                Result(
+                    kind="seminaire",
+                    item=seminar,
+                    url_endpoint="seminars.seminar",
+                    url_args={"seminar_id": seminar.id},
+                    title=highlight(seminar.title, stems, width=1000),
+                    snippet=highlight(
+                        content.plain_text(seminar.description_html, limit=PLAIN_TEXT_LIMIT),
+                        stems,
+                    ),
+                    theme=None,
+                    author=organisers.get(seminar.created_by_id),
+                    date=seminar.starts_at,
+                )
+            )
+        elif row.kind == SESSION and row.object_id in sessions:
+            session = sessions[row.object_id]
+            text = " ".join(
+                part
+                for part in (
+                    session.speakers.replace("\n", " ; "),
+                    content.plain_text(session.description_html, limit=PLAIN_TEXT_LIMIT),
+                    content.plain_text(session.minutes_html, limit=PLAIN_TEXT_LIMIT),
+                )
+                if part
+            )
+            results.append(
+                Result(
+                    kind="seance",
+                    item=session,
+                    url_endpoint="seminars.session",
+                    url_args={"session_id": session.id},
+                    title=highlight(
+                        f"{session.title} — {session.seminar.title}", stems, width=1000
+                    ),
+                    snippet=highlight(text, stems),
+                    theme=session.theme,
+                    author=organisers.get(session.seminar.created_by_id),
+                    date=session.starts_at,
                 )
             )
     return results

@@ -27,6 +27,7 @@ from forum.extensions import db
 from forum.notifications import services as notifications
 from forum.notifications.models import SeminarEvent
 from forum.permissions import Action, ensure
+from forum.search import services as search
 from forum.seminars.models import (
     LinkKind,
     Registration,
@@ -111,6 +112,7 @@ def save_seminar(
     cancelled = seminar.status == SeminarStatus.PUBLISHED and status == SeminarStatus.CANCELLED
     seminar.status = SeminarStatus(status).value
     db.session.flush()
+    search.index_seminar(seminar)
     promoted = _promote(seminar)
     db.session.commit()
     if promoted:
@@ -170,6 +172,7 @@ def save_session(
     session.render_version = content.RENDER_VERSION
     session.capacity = capacity
     db.session.flush()
+    search.index_session(session)
     _promote_workshop(session.id)
     db.session.commit()
     return session
@@ -189,6 +192,7 @@ def publish_minutes(actor: User, session: Session, minutes: str) -> Session:
     session.render_version = content.RENDER_VERSION
     if first_time:
         session.minutes_published_at = utcnow()
+    search.index_session(session)
     db.session.commit()
     if first_time:
         invite_to_continue(session, minutes=True)

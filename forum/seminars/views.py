@@ -28,7 +28,7 @@ from forum.discussions.models import Theme, Thread
 from forum.errors import Refused
 from forum.extensions import db
 from forum.forms import form_page
-from forum.permissions import Action, can, ensure
+from forum.permissions import Action, can, ensure, visible_seminars
 from forum.seminars import ical, services
 from forum.seminars.forms import (
     AttendanceForm,
@@ -80,10 +80,7 @@ def _local(value: datetime | None) -> datetime | None:
 
 
 def _visible_seminars():
-    stmt = select(Seminar).options(selectinload(Seminar.sessions))
-    if not can(current_user, Action.SEMINAR_MANAGE):
-        stmt = stmt.where(Seminar.status != SeminarStatus.DRAFT)
-    return stmt
+    return visible_seminars(select(Seminar).options(selectinload(Seminar.sessions)), current_user)
 
 
 @bp.route("/seminars/")

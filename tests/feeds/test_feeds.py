@@ -123,3 +123,31 @@ def test_feed_query_counts_are_constant(app, client, content, query_counter):
     assert latest.count == 2  # threads with theme and author, their opening posts
     assert theme.count == 3  # + the theme
     assert thread.count == 2  # the thread, its posts with authors
+
+
+def test_seminars_feed_lists_published_seminars_only(app, client):
+    from tests.seminars.test_seminars import make_seminar
+
+    organiser = make_user(app, "orga", role="admin")
+    later = make_seminar(
+        app, organiser, days=60, title="Séminaire d'automne", description="Des **ateliers**."
+    )
+    sooner = make_seminar(app, organiser, days=10, title="Séminaire de printemps")
+    make_seminar(app, organiser, status="draft", title="Brouillon secret")
+    feed = parse(client, "/feeds/seminars.atom")
+    assert feed.feed.title.endswith("séminaires")
+    assert [e.title for e in feed.entries] == ["Séminaire d'automne", "Séminaire de printemps"]
+    autumn = feed.entries[0]
+    assert autumn.link == f"http://localhost/seminars/{later}"
+    assert autumn.id == autumn.link
+    assert "<strong>ateliers</strong>" in autumn.content[0].value
+    assert "Amphithéâtre" in autumn.content[0].value
+    assert autumn.updated_parsed is not None
+    assert feed.entries[1].id == f"http://localhost/seminars/{sooner}"
+    assert "Brouillon" not in client.get("/feeds/seminars.atom").get_data(as_text=True)
+    # Drafts stay out even for an organiser's session: the feed is public.
+    client.post_form("/auth/login", {"login": "orga", "password": "un mot de passe solide"})
+    assert "Brouillon" not in client.get("/feeds/seminars.atom").get_data(as_text=True)
+    page = client.get("/seminars/").get_data(as_text=True)
+    assert 'rel="alternate" type="application/atom+xml"' in page
+    assert 'href="/feeds/seminars.atom"' in page

@@ -177,7 +177,7 @@ def test_reindex_command_rebuilds(app, runner, client, corpus):
     assert result_ids(client.get("/search?q=logement")) == []
     result = runner.invoke(args=["forum", "reindex"])
     assert result.exit_code == 0, result.output
-    assert "4 message(s) et actualité(s) indexé(s)" in result.output
+    assert "4 message(s), actualité(s), séminaire(s) et séance(s) indexé(s)" in result.output
     assert len(result_ids(client.get("/search?q=logement"))) == 3
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.extensions import db
+from forum.search.models import SearchEntry
 from forum.seminars.models import Registration, Seminar, Session, SessionThread
 from tests.factories import make_user
 
@@ -22,11 +23,23 @@ def test_demo_seminar_pages(app, client, runner):
         kinds = set(db.session.execute(select(SessionThread.kind)).scalars())
         assert kinds == {"preparation", "follow_up"}
         session_ids = [s.id for s in sessions]
+        indexed = db.session.execute(
+            select(SearchEntry.kind, SearchEntry.object_id).where(
+                SearchEntry.kind.in_(["seminar", "session"])
+            )
+        ).all()
+        assert sorted(indexed) == sorted(
+            [("seminar", seminar.id)] + [("session", i) for i in session_ids]
+        )
+        opening_id = next(s.id for s in sessions if s.minutes_published_at is not None)
     assert "Rencontres sociales" in client.get("/").get_data(as_text=True)
     for url in ["/seminars/", f"/seminars/{seminar.id}", "/seminars.ics"] + [
         f"/sessions/{i}" for i in session_ids
     ]:
         assert client.get(url).status_code == 200, url
+    # The opening session's minutes ("Compte rendu de la réunion préparatoire…") are searchable.
+    found = client.get("/search?q=reunion+preparatoire&kind=seminaires").get_data(as_text=True)
+    assert f'id="result-seance-{opening_id}"' in found
 
 
 def test_set_organiser_command(app, runner):
