@@ -71,6 +71,9 @@ class Thread(TimestampMixin, db.Model):
         # The theme page: pinned first, then by last activity.
         Index("ix_threads_theme_listing", "theme_id", "pinned", "last_post_at"),
         Index("ix_threads_last_post_at", "last_post_at"),
+        # Feeds: the newest threads, everywhere and per theme.
+        Index("ix_threads_created_at", "created_at"),
+        Index("ix_threads_theme_created", "theme_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
