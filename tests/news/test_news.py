@@ -98,5 +98,5 @@ def test_reindex_covers_news(app, client, auth, runner):
     auth.login("admin")
     publish(client, "Assemblée des mutuelles", "Les mutuelles de santé se réunissent.")
     result = runner.invoke(args=["forum", "reindex"])
-    assert "1 message(s) et actualité(s) indexé(s)" in result.output
+    assert "1 message(s), actualité(s), séminaire(s) et séance(s) indexé(s)" in result.output
     assert NEWS_RESULT_RE.findall(client.get("/search?q=mutuelle").get_data(as_text=True))
