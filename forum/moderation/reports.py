@@ -26,6 +26,8 @@ from forum.extensions import db
 from forum.moderation import log, sanctions
 from forum.moderation.models import Report, ReportReason, ReportStatus
 from forum.moderation.services import check_reason, hide_post, review_pending
+from forum.notifications.models import ModerationEvent
+from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
 
 NOTE_MAX = 1000
@@ -74,15 +76,18 @@ def report_post(reporter: User, post: Post, reason: str, note: str = "") -> Repo
     )
     db.session.add(report)
     threshold = current_app.config["FORUM_REPORT_HIDE_THRESHOLD"]
+    hidden = None
     if threshold and count >= threshold:
         # Conditional: hidden once, whoever reaches the threshold first.
-        hide_post(
+        hidden = hide_post(
             None,
             post,
             _("Masqué automatiquement après %(n)d signalements, en attente d'examen.", n=count),
             act="post:auto-hide",
         )
     db.session.commit()
+    if hidden is not None:
+        notify_moderation([post.author_id], ModerationEvent.POST_HIDDEN, post=post)
     return report
 
 
@@ -231,7 +236,7 @@ def decide_post(
     status = ReportStatus.DISMISSED if decision == "dismiss" else ReportStatus.UPHELD
     ids = _close_reports(actor, Report.post_id == post.id, status, reason)
     db.session.execute(update(Post).where(Post.id == post.id).values(open_report_count=0))
-    restored = False
+    restored = hidden = False
     if decision == "dismiss" and post.is_hidden and post.hidden_by_id is None:
         db.session.execute(
             update(Post).where(Post.id == post.id).values(hidden_at=None, hidden_reason="")
@@ -248,6 +253,7 @@ def decide_post(
             .where(Post.id == post.id)
             .values(hidden_at=utcnow(), hidden_by_id=actor.id, hidden_reason=reason)
         )
+        hidden = True
         db.session.refresh(post)
         if post.is_opening:
             db.session.execute(
@@ -265,9 +271,20 @@ def decide_post(
         decision=decision,
         restored=restored,
     )
+    author_id = post.author_id
     if decision == "hide_sanction":
         sanctions.sanction(actor, post.author, sanction_kind or "", days, reason, commit=False)
+    reporters = _reporters(ids)
     db.session.commit()
+    notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
+    if restored:
+        notify_moderation([author_id], ModerationEvent.POST_RESTORED, post=post)
+    elif hidden:
+        notify_moderation([author_id], ModerationEvent.POST_HIDDEN, post=post)
+    if decision == "hide_sanction":
+        notify_moderation(
+            [author_id], ModerationEvent.SANCTION, sanction_kind=sanction_kind, reason=reason
+        )
 
 
 def decide_user(actor: User, target: User, decision: str, reason: str, **sanction) -> None:
@@ -297,7 +314,25 @@ def decide_user(actor: User, target: User, decision: str, reason: str, **sanctio
             reason,
             commit=False,
         )
+    reporters = _reporters(ids)
     db.session.commit()
+    notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
+    if decision == "hide_sanction":
+        notify_moderation(
+            [target.id],
+            ModerationEvent.SANCTION,
+            sanction_kind=sanction.get("sanction_kind"),
+            reason=reason,
+        )
+
+
+def _reporters(report_ids: list[int]) -> list[int]:
+    """Who filed these reports (each is told once the decision is committed)."""
+    return list(
+        db.session.execute(
+            select(Report.reporter_id).where(Report.id.in_(report_ids)).distinct()
+        ).scalars()
+    )
 
 
 def decide_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:

@@ -20,6 +20,8 @@ from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import FOREVER, Sanction, SanctionKind, UserNote
 from forum.moderation.services import check_reason
+from forum.notifications.models import ModerationEvent
+from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure
 
 MAX_DAYS = 3650
@@ -74,6 +76,7 @@ def sanction(
     )
     if commit:
         db.session.commit()
+        notify_moderation([target.id], ModerationEvent.SANCTION, sanction_kind=kind, reason=reason)
     return row
 
 

@@ -19,6 +19,8 @@ from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import ThemeModerator
+from forum.notifications.models import ModerationEvent
+from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
 
 REASON_MAX = 300
@@ -166,6 +168,7 @@ def hide_post(
 def hide(actor: User, post: Post, reason: str) -> Post:
     post = hide_post(actor, post, reason)
     db.session.commit()
+    notify_moderation([post.author_id], ModerationEvent.POST_HIDDEN, post=post)
     return post
 
 
@@ -195,6 +198,7 @@ def restore(actor: User, post: Post, reason: str = "") -> Post:
         hidden_reason=hidden_reason,
     )
     db.session.commit()
+    notify_moderation([post.author_id], ModerationEvent.POST_RESTORED, post=post)
     return post
 
 
@@ -226,6 +230,11 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
         reason=reason,
     )
     db.session.commit()
+    notify_moderation(
+        [post.author_id],
+        ModerationEvent.PENDING_APPROVED if approve else ModerationEvent.PENDING_REJECTED,
+        post=post,
+    )
     return post
 
 

@@ -30,3 +30,4 @@ class PreferencesForm(FlaskForm):
     watched_post = SelectField(KIND_LABELS[Kind.WATCHED_POST], choices=_delivery_choices)
     new_thread = SelectField(KIND_LABELS[Kind.NEW_THREAD], choices=_delivery_choices)
     seminar = SelectField(KIND_LABELS[Kind.SEMINAR], choices=_delivery_choices)
+    moderation = SelectField(KIND_LABELS[Kind.MODERATION], choices=_delivery_choices)

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     WATCHED_POST = "watched_post"
     NEW_THREAD = "new_thread"
     SEMINAR = "seminar"
+    MODERATION = "moderation"
 
 
 class SeminarEvent(StrEnum):
@@ -48,6 +49,17 @@ class SeminarEvent(StrEnum):
     MINUTES = "minutes"
     PROMOTED = "promoted"
     CANCELLED = "cancelled"
+
+
+class ModerationEvent(StrEnum):
+    """What the moderation did that concerns the member (``Notification.event``)."""
+
+    POST_HIDDEN = "post_hidden"
+    POST_RESTORED = "post_restored"
+    REPORT_HANDLED = "report_handled"
+    SANCTION = "sanction"
+    PENDING_APPROVED = "pending_approved"
+    PENDING_REJECTED = "pending_rejected"
 
 
 class Delivery(StrEnum):
@@ -61,6 +73,7 @@ DEFAULT_DELIVERY = {
     Kind.REPLY: Delivery.IMMEDIATELY,
     Kind.MENTION: Delivery.IMMEDIATELY,
     Kind.SEMINAR: Delivery.IMMEDIATELY,
+    Kind.MODERATION: Delivery.IMMEDIATELY,
     Kind.WATCHED_POST: Delivery.DIGEST,
     Kind.NEW_THREAD: Delivery.DIGEST,
 }
@@ -71,6 +84,7 @@ KIND_LABELS = {
     Kind.WATCHED_POST: _l("Nouveaux messages dans les fils suivis"),
     Kind.NEW_THREAD: _l("Nouveaux fils dans les thèmes suivis"),
     Kind.SEMINAR: _l("Invitations et nouvelles des séminaires"),
+    Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
 }
 
 DELIVERY_LABELS = {
@@ -126,7 +140,8 @@ class Notification(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    #: For seminar notifications: which event (follow-up, minutes, promoted, cancelled).
+    #: For seminar and moderation notifications: which event (:class:`SeminarEvent`,
+    #: :class:`ModerationEvent`).
     event: Mapped[str | None] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))

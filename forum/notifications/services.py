@@ -21,7 +21,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,6 +40,7 @@ from forum.notifications.models import (
     Kind,
     Level,
     MailPreference,
+    ModerationEvent,
     Notification,
     SeminarEvent,
     ThemeWatch,
@@ -335,6 +336,9 @@ def _fan_out(users: list[User], event: Event) -> list[int]:
 def _notification_mail(user: User, kind: Kind, event: Event):
     with force_locale(user.locale or "fr"):
         subject = _subject(kind, event)
+    context = dict(event.mail)
+    if kind == Kind.MODERATION:
+        context["headline"] = subject  # in the member's language
     return mail.queue(
         user.email,
         subject,
@@ -342,7 +346,7 @@ def _notification_mail(user: User, kind: Kind, event: Event):
         user=user,
         kind=kind.value,
         unsubscribe_url=unsubscribe_url(user.id, kind.value),
-        **event.mail,
+        **context,
     )
 
 
@@ -357,6 +361,10 @@ def _subject(kind: Kind, event: Event) -> str:
         return _("Nouveau message dans « %(title)s »", title=title)
     if kind == Kind.NEW_THREAD:
         return _("Nouveau fil « %(title)s »", title=title)
+    if kind == Kind.MODERATION:
+        return _moderation_subject(
+            ModerationEvent(event.event), title, event.mail.get("sanction_kind")
+        )
     return event.mail.get("headline", title)
 
 
@@ -521,6 +529,93 @@ def notify_seminar(
         current_app.logger.exception("seminar notifications (%s) failed", event)
 
 
+def _moderation_subject(event: ModerationEvent, title: str, sanction_kind: str | None) -> str:
+    """The subject (and headline) of a moderation notification: the act, never the post."""
+    if event == ModerationEvent.POST_HIDDEN:
+        return _("Votre message dans « %(title)s » a été masqué par la modération", title=title)
+    if event == ModerationEvent.POST_RESTORED:
+        return _("Votre message dans « %(title)s » est de nouveau visible", title=title)
+    if event == ModerationEvent.REPORT_HANDLED:
+        return _("Votre signalement a été traité")
+    if event == ModerationEvent.PENDING_APPROVED:
+        return _("Votre message dans « %(title)s » a été publié", title=title)
+    if event == ModerationEvent.PENDING_REJECTED:
+        return _("Votre message dans « %(title)s » a été refusé par la modération", title=title)
+    if sanction_kind == "silence":
+        return _("La modération vous a retiré pour un temps le droit de publier")
+    if sanction_kind == "suspend":
+        return _("La modération a suspendu votre compte")
+    if sanction_kind == "ban":
+        return _("La modération a fermé votre compte")
+    return _("Un·e modérateur·rice vous a adressé un avertissement")
+
+
+def notify_moderation(
+    user_ids: list[int],
+    event: ModerationEvent,
+    *,
+    post: Post | None = None,
+    thread: Thread | None = None,
+    sanction_kind: str | None = None,
+    reason: str = "",
+) -> None:
+    """Tell members what the moderation decided about them (after its commit). Never raises.
+
+    The notification names the thread and the act, never the post's text. ``post``:
+    the post concerned (its author is told; the link shows them the post and the
+    reason). Reporters (``report_handled``) and sanctioned members get no link to the
+    content. ``reason``: the moderator's reason, mailed with a sanction only.
+    """
+    try:
+        event = ModerationEvent(event)
+        post_id = post.id if post is not None else None
+        thread_id = thread.id if thread is not None else None
+        with write_intent():
+            users = []
+            ids = sorted({user_id for user_id in user_ids if user_id is not None})
+            if ids:
+                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+            if post_id is not None and thread_id is None:
+                thread_id = db.session.execute(
+                    select(Post.thread_id).where(Post.id == post_id)
+                ).scalar()
+            title = ""
+            if thread_id is not None:
+                title = (
+                    db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar()
+                    or ""
+                )
+            fields = {"thread_id": None, "post_id": None}
+            if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
+                url = mail.external_url("moderation.my_reports")
+            elif post_id is not None:
+                fields = {"thread_id": thread_id, "post_id": post_id}
+                url = mail.external_url("discussions.permalink", post_id=post_id)
+            else:
+                fields = {"thread_id": thread_id, "post_id": None}
+                url = mail.external_url("discussions.thread", thread_id=thread_id)
+            with force_locale("fr"):
+                headline = _moderation_subject(event, title, sanction_kind)
+            payload = Event(
+                kind_of={user.id: Kind.MODERATION for user in users},
+                event=event.value,
+                fields=fields,
+                mail={
+                    "headline": headline,
+                    "title": title,
+                    "event": event.value,
+                    "sanction_kind": sanction_kind or "",
+                    "reason": reason if event == ModerationEvent.SANCTION else "",
+                    "url": url,
+                },
+            )
+            mail_ids = _fan_out(users, payload)
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("moderation notifications (%s) failed", event)
+
+
 def forget_post(post: Post) -> None:
     """In the deleting transaction: notifications about ``post`` disappear, counters follow."""
     affected = list(
@@ -572,9 +667,17 @@ class Group:
 def listing(user: User):
     """Select of ``user``'s notifications they may still see, newest first."""
     stmt = select(Notification).outerjoin(Notification.post).outerjoin(Notification.thread)
+    visible = visible_threads(visible_posts(stmt, user), user).whereclause
+    # The moderation's word on one's own post stays listed while the post is hidden
+    # (it names the thread and the act, not the text; the post page shows its author
+    # the post and the reason). Deleted posts take their notifications with them.
+    own = (Notification.kind == Kind.MODERATION.value) & (
+        Notification.post_id.is_(None) | (Post.author_id == user.id)
+    )
+    if visible is not None:
+        stmt = stmt.where(or_(own, visible))
     return (
-        visible_threads(visible_posts(stmt, user), user)
-        .options(
+        stmt.options(
             joinedload(Notification.actor),
             joinedload(Notification.thread),
             joinedload(Notification.post),
@@ -589,7 +692,7 @@ def group(notifications: list[Notification]) -> list[Group]:
     groups: list[Group] = []
     index: dict[tuple, Group] = {}
     for item in notifications:
-        if item.thread_id is None or item.kind == Kind.SEMINAR:
+        if item.thread_id is None or item.kind in (Kind.SEMINAR, Kind.MODERATION):
             groups.append(Group([item]))
             continue
         key = (item.kind, item.thread_id, item.read_at is None)
@@ -607,7 +710,10 @@ def mark_read(user: User, notification: Notification | None = None) -> None:
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if notification is not None:
-        if notification.thread_id is not None and notification.kind != Kind.SEMINAR:
+        if notification.thread_id is not None and notification.kind not in (
+            Kind.SEMINAR,
+            Kind.MODERATION,
+        ):
             stmt = stmt.where(
                 Notification.kind == notification.kind,
                 Notification.thread_id == notification.thread_id,
@@ -622,6 +728,11 @@ def mark_read(user: User, notification: Notification | None = None) -> None:
 def target_url(notification: Notification) -> str:
     from flask import url_for
 
+    if notification.kind == Kind.MODERATION and notification.event in (
+        ModerationEvent.REPORT_HANDLED,
+        ModerationEvent.SANCTION,
+    ):
+        return url_for("moderation.my_reports")
     if notification.post_id is not None:
         return url_for("discussions.permalink", post_id=notification.post_id)
     if notification.thread_id is not None:
@@ -759,6 +870,8 @@ def _digest_sections(user: User, items: list[Notification]):
     by_thread: dict[int, list[Notification]] = defaultdict(list)
     new_threads = []
     for item in items:
+        if item.kind == Kind.MODERATION:
+            continue  # told under the bell; the digest lists what others wrote
         if item.thread is None or (item.post is not None and item.post.is_deleted):
             continue
         if not can(user, Action.THREAD_VIEW, item.thread):
