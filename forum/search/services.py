@@ -291,60 +291,29 @@ def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: in
     return Page(items=_load(rows, query), number=number, per_page=per_page, total=total)
 
 
+def _by_id(model, ids: list[int], *options) -> dict:
+    """Rows of ``model`` with these ids, keyed by id: one query, none for no ids."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(model).where(model.id.in_(ids)).options(*options))
+    return {row.id: row for row in rows.scalars()}
+
+
 def _load(rows, query: ParsedQuery) -> list[Result]:
     stems = query.highlight
     post_ids = [row.object_id for row in rows if row.kind == POST]
     news_ids = [row.object_id for row in rows if row.kind == NEWS]
     seminar_ids = [row.object_id for row in rows if row.kind == SEMINAR]
     session_ids = [row.object_id for row in rows if row.kind == SESSION]
-    posts = {}
-    if post_ids:
-        posts = {
-            p.id: p
-            for p in db.session.execute(
-                select(Post)
-                .where(Post.id.in_(post_ids))
-                .options(joinedload(Post.thread), joinedload(Post.author))
-            ).scalars()
-        }
-    news = {}
-    if news_ids:
-        news = {
-            n.id: n
-            for n in db.session.execute(
-                select(News)
-                .where(News.id.in_(news_ids))
-                .options(joinedload(News.theme), joinedload(News.author))
-            ).scalars()
-        }
-    seminars = {}
-    if seminar_ids:
-        seminars = {
-            s.id: s
-            for s in db.session.execute(
-                select(Seminar).where(Seminar.id.in_(seminar_ids))
-            ).scalars()
-        }
-    sessions = {}
-    if session_ids:
-        sessions = {
-            s.id: s
-            for s in db.session.execute(
-                select(Session)
-                .where(Session.id.in_(session_ids))
-                .options(joinedload(Session.seminar), joinedload(Session.theme))
-            ).scalars()
-        }
+    posts = _by_id(Post, post_ids, joinedload(Post.thread), joinedload(Post.author))
+    news = _by_id(News, news_ids, joinedload(News.theme), joinedload(News.author))
+    seminars = _by_id(Seminar, seminar_ids)
+    sessions = _by_id(Session, session_ids, joinedload(Session.seminar), joinedload(Session.theme))
     organiser_ids = {s.created_by_id for s in seminars.values()} | {
         s.seminar.created_by_id for s in sessions.values()
     }
     organiser_ids.discard(None)
-    organisers = {}
-    if organiser_ids:
-        organisers = {
-            u.id: u
-            for u in db.session.execute(select(User).where(User.id.in_(organiser_ids))).scalars()
-        }
+    organisers = _by_id(User, list(organiser_ids))
     results = []
     for row in rows:
         if row.kind == POST and row.object_id in posts:
