@@ -197,6 +197,12 @@ def end_other_sessions(user: User) -> None:
     )
 
 
+def log_out(user: User) -> None:
+    """End every login session of ``user`` (the cookie's session version no longer matches)."""
+    end_other_sessions(user)
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> User:
     """:raise Refused: wrong current password or weak new one."""
     if not _password_matches(user.password_hash, current):

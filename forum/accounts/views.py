@@ -105,8 +105,7 @@ def login():
 @bp.route("/auth/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        services.end_other_sessions(current_user)
-        db.session.commit()
+        services.log_out(current_user)
         logout_user()
         flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("discussions.home"))
