@@ -1,23 +1,33 @@
 """The one place that speaks a database's full-text dialect.
 
 A :class:`SearchBackend` turns a :class:`~forum.search.text.ParsedQuery` into a
-subquery of ``(kind, object_id, score)`` — lower score, better match — over the index
-table, and rebuilds its native structures after a bulk load. Every user word
-arrives here already reduced to stems of letters and digits, and still is
-quoted (FTS5) or bound as a parameter (PostgreSQL): never spliced as syntax.
+subquery of the index rows that match (``search_entries.id``), the most recent first
+and at most ``limit`` of them. Finding matches is what a full-text index does fast
+whatever the corpus size; ranking every match is not (SQLite's ``bm25`` reads a
+common word's whole posting list to weigh it, PostgreSQL's ``ts_rank`` every
+matching document), so ranking happens afterwards, on the candidates only, with
+:func:`rank`: the same expression on both databases, so both order results alike.
+
+Every user word arrives here already reduced to stems of letters and digits, and still
+is quoted (FTS5) or bound as a parameter (PostgreSQL and :func:`rank`): never spliced
+as syntax.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import CTE, Float, Integer, String, text
+from sqlalchemy import CTE, ColumnElement, Float, Integer, cast, func, literal, text
 
 from forum.extensions import db
 from forum.search.text import ParsedQuery
 
 #: Weights of the title and body columns: a word in the thread title counts more.
 TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
+#: BM25's term-frequency saturation and length normalisation.
+K1, B = 1.2, 0.75
+#: A body of this many characters of stems is "of ordinary length" for the normalisation.
+TYPICAL_BODY_LENGTH = 400.0
 
 #: On PostgreSQL, migration 0002_search adds ``search_entries.document``, generated as
 #: ``setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')``
@@ -26,8 +36,8 @@ PG_DOCUMENT = "document"
 
 
 class SearchBackend(Protocol):
-    def matches(self, query: ParsedQuery) -> CTE:
-        """``(kind, object_id, score)`` of the index rows matching ``query``; lower score ranks first."""
+    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
+        """``id`` of the index rows matching ``query``: the ``limit`` most recent."""
         ...
 
     def rebuild(self) -> None:
@@ -43,25 +53,26 @@ def _fts5_phrase(stems: tuple[str, ...]) -> str:
 class SqliteBackend:
     """SQLite FTS5: ``search_fts`` mirrors ``search_entries`` through triggers."""
 
-    def matches(self, query: ParsedQuery) -> CTE:
+    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
         expression = " AND ".join(_fts5_phrase(term) for term in query.required)
         for term in query.excluded:
             expression += " NOT " + _fts5_phrase(term)
+        # FTS5 walks its posting lists in rowid order: the newest matches come first, cheaply.
         sql = text(
-            "SELECT kind, object_id, bm25(search_fts, :title_weight, :body_weight) AS score "
-            "FROM search_fts WHERE search_fts MATCH :expression"
-        ).bindparams(expression=expression, title_weight=TITLE_WEIGHT, body_weight=BODY_WEIGHT)
-        return sql.columns(kind=String, object_id=Integer, score=Float).cte("search_matches")
+            "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :expression "
+            "ORDER BY rowid DESC LIMIT :limit"
+        ).bindparams(expression=expression, limit=limit)
+        return sql.columns(id=Integer).cte("search_candidates")
 
     def rebuild(self) -> None:
         db.session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
 
 
 class PostgresBackend:
-    """PostgreSQL: the stems as a stored ``simple`` tsvector, GIN-indexed, ranked by ``ts_rank``."""
+    """PostgreSQL: the stems as a stored ``simple`` tsvector, GIN-indexed."""
 
-    def matches(self, query: ParsedQuery) -> CTE:
-        params: dict[str, str] = {}
+    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
+        params: dict[str, str | int] = {"limit": limit}
         parts: list[str] = []
         for prefix, terms in (("", query.required), ("!!", query.excluded)):
             for term in terms:
@@ -71,11 +82,10 @@ class PostgresBackend:
                 parts.append(f"{prefix}{function}('simple'::regconfig, :{name})")
         tsquery = " && ".join(parts)
         sql = text(
-            f"SELECT kind, object_id, -ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_DOCUMENT}, q.query) AS score "  # noqa: S608 - fixed SQL, values bound
-            f"FROM search_entries, (SELECT {tsquery} AS query) AS q "
-            f"WHERE {PG_DOCUMENT} @@ q.query"
+            f"SELECT id FROM search_entries WHERE {PG_DOCUMENT} @@ ({tsquery}) "  # noqa: S608 - fixed SQL, values bound
+            "ORDER BY id DESC LIMIT :limit"
         ).bindparams(**params)
-        return sql.columns(kind=String, object_id=Integer, score=Float).cte("search_matches")
+        return sql.columns(id=Integer).cte("search_candidates")
 
     def rebuild(self) -> None:
         """The GIN index follows the table by itself."""
@@ -86,3 +96,31 @@ def get_backend() -> SearchBackend:
     if db.engine.dialect.name == "postgresql":
         return PostgresBackend()
     return SqliteBackend()
+
+
+def _occurrences(column, term: tuple[str, ...]) -> ColumnElement:
+    """How many times the stems of ``term`` follow each other in ``column`` (stems, space-separated)."""
+    needle = literal(" " + " ".join(term) + " ")
+    padded = " " + column + " "
+    removed = func.length(padded) - func.length(func.replace(padded, needle, ""))
+    return cast(removed, Float) / func.length(needle)
+
+
+def rank(query: ParsedQuery, title, body) -> ColumnElement:
+    """BM25 without the inverse document frequency, over ``title`` and ``body``; lower ranks first.
+
+    Every required term counts alike (weighing a word by its rarity is what needs every
+    match); a term in the title counts ``TITLE_WEIGHT`` times one in the body, repeats
+    saturate, and a long body weighs each occurrence less.
+    """
+    length = cast(func.length(body), Float) / TYPICAL_BODY_LENGTH
+    score = literal(0.0)
+    for term in query.required:
+        in_title = _occurrences(title, term)
+        in_body = _occurrences(body, term)
+        score = (
+            score
+            + TITLE_WEIGHT * in_title / (in_title + K1)
+            + BODY_WEIGHT * in_body * (K1 + 1) / (in_body + K1 * (1 - B + B * length))
+        )
+    return -score

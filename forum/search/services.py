@@ -23,7 +23,7 @@ from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
-from forum.search.backend import get_backend
+from forum.search.backend import get_backend, rank
 from forum.search.models import NEWS, POST, SEMINAR, SESSION, SearchEntry
 from forum.search.text import ParsedQuery, highlight, normalise
 from forum.seminars.models import Seminar, Session
@@ -178,7 +178,7 @@ def _post_matches(matches, viewer, filters: Filters):
         select(
             literal(POST).label("kind"),
             Post.id.label("object_id"),
-            matches.c.score,
+            matches.c.entry_id,
             Post.created_at.label("date"),
         )
         .join(Post, (matches.c.kind == POST) & (Post.id == matches.c.object_id))
@@ -202,7 +202,7 @@ def _news_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(NEWS).label("kind"),
         News.id.label("object_id"),
-        matches.c.score,
+        matches.c.entry_id,
         News.published_at.label("date"),
     ).join(News, (matches.c.kind == NEWS) & (News.id == matches.c.object_id))
     stmt = visible_news(stmt, viewer)
@@ -220,7 +220,7 @@ def _seminar_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(SEMINAR).label("kind"),
         Seminar.id.label("object_id"),
-        matches.c.score,
+        matches.c.entry_id,
         Seminar.starts_at.label("date"),
     ).join(Seminar, (matches.c.kind == SEMINAR) & (Seminar.id == matches.c.object_id))
     stmt = visible_seminars(stmt, viewer)
@@ -239,7 +239,7 @@ def _session_matches(matches, viewer, filters: Filters):
         select(
             literal(SESSION).label("kind"),
             Session.id.label("object_id"),
-            matches.c.score,
+            matches.c.entry_id,
             Session.starts_at.label("date"),
         )
         .join(Session, (matches.c.kind == SESSION) & (Session.id == matches.c.object_id))
@@ -255,14 +255,44 @@ def _session_matches(matches, viewer, filters: Filters):
     return stmt
 
 
-def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int) -> Page:
+#: With a filter, this many times more matches are examined, so that a filter on a
+#: quiet author or theme still finds their posts among a common word's matches.
+FILTERED_SCAN_FACTOR = 10
+
+
+@dataclass
+class SearchPage(Page):
+    #: Only the most recent matches were ranked: the query matched more than those.
+    capped: bool = False
+
+
+def search(
+    viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int, examine: int = 1000
+) -> SearchPage:
     """One page of what ``viewer`` may read that matches ``query``, best first.
 
-    Posts, news, seminars and sessions are ranked together; ties (same score) go to the most recent.
-    Items are :class:`Result` objects. Queries: the page (with the total), then one load per
-    kind present on the page; a page past the end costs a count and the last page again.
+    The full-text index gives the most recent matches (``examine`` of them,
+    ``FILTERED_SCAN_FACTOR`` times more when a filter narrows the search); of those the
+    viewer may read and the filters keep, the ``examine`` most recent are ranked by
+    :func:`~forum.search.backend.rank`. So a page costs the same in a forum of any size,
+    and ``capped`` tells the reader when older matches were left out. Posts, news,
+    seminars and sessions are ranked together; ties (same score) go to the most recent.
+    Items are :class:`Result` objects. Queries: the page (with the total), the
+    candidates' count, then one load per kind present on the page; a page past the end
+    costs a count and the last page again.
     """
-    matches = get_backend().matches(query)
+    filtered = any((filters.theme, filters.author, filters.since, filters.kind))
+    limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
+    candidates = get_backend().candidates(query, limit)
+    matches = (
+        select(
+            SearchEntry.id.label("entry_id"),
+            SearchEntry.kind,
+            SearchEntry.object_id,
+        )
+        .join(candidates, candidates.c.id == SearchEntry.id)
+        .cte("search_matches")
+    )
     parts = []
     if filters.kind in (None, "fils", "messages"):
         parts.append(_post_matches(matches, viewer, filters))
@@ -271,9 +301,16 @@ def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: in
     if filters.kind in (None, "seminaires"):
         parts.append(_seminar_matches(matches, viewer, filters))
         parts.append(_session_matches(matches, viewer, filters))
-    combined = union_all(*parts).subquery("results")
-    stmt = select(combined.c.kind, combined.c.object_id).order_by(
-        combined.c.score, combined.c.date.desc(), combined.c.object_id.desc()
+    kept = union_all(*parts).subquery("kept")
+    pool = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("pool")
+    score = rank(query, SearchEntry.title, SearchEntry.body).label("score")
+    ranked = (
+        select(pool.c.kind, pool.c.object_id, pool.c.date, score)
+        .join(SearchEntry, SearchEntry.id == pool.c.entry_id)
+        .subquery("ranked")
+    )
+    stmt = select(ranked.c.kind, ranked.c.object_id).order_by(
+        ranked.c.score, ranked.c.date.desc(), ranked.c.object_id.desc()
     )
     # The total rides along with the page (a window count): one scan of the matches, not two.
     stmt = stmt.add_columns(func.count().over().label("total"))
@@ -284,11 +321,16 @@ def search(viewer, query: ParsedQuery, filters: Filters, page: int, per_page: in
     elif number == 1:
         total = 0
     else:  # past the last page: count, then show the last page
-        total = db.session.execute(select(func.count()).select_from(combined)).scalar_one()
+        total = db.session.execute(select(func.count()).select_from(pool)).scalar_one()
         number = clamp(page, total, per_page)
         if total:
             rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
-    return Page(items=_load(rows, query), number=number, per_page=per_page, total=total)
+    capped = total >= examine or (
+        db.session.execute(select(func.count()).select_from(candidates)).scalar_one() >= limit
+    )
+    return SearchPage(
+        items=_load(rows, query), number=number, per_page=per_page, total=total, capped=capped
+    )
 
 
 def _by_id(model, ids: list[int], *options) -> dict:

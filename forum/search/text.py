@@ -123,19 +123,18 @@ def highlight(text: str, stems: frozenset[str], width: int = 40) -> Markup:
     markup from the database or the search engine ever reaches the page.
     """
     words = list(_WORD_RE.finditer(text))
-    hits = [i for i, m in enumerate(words) if _matches(m.group(), stems)]
-    first = max(0, (hits[0] if hits else 0) - width // 4)
-    last = min(len(words), first + width)
     if not words:
         return escape(text)
+    hit = next((i for i, m in enumerate(words) if _word_stem(m.group()) in stems), 0)
+    first = max(0, hit - width // 4)
+    last = min(len(words), first + width)
     start = 0 if first == 0 else words[first].start()
     end = len(text) if last == len(words) else words[last - 1].end()
     out: list[str] = ["…"] if start > 0 else []
     cursor = start
-    for i in hits:
-        if not first <= i < last:
+    for m in words[first:last]:
+        if _word_stem(m.group()) not in stems:
             continue
-        m = words[i]
         out.append(escape(text[cursor : m.start()]))
         out.append(Markup("<mark>%s</mark>") % m.group())
         cursor = m.end()
@@ -145,6 +144,8 @@ def highlight(text: str, stems: frozenset[str], width: int = 40) -> Markup:
     return Markup("").join(out)
 
 
-def _matches(word: str, stems: frozenset[str]) -> bool:
+@lru_cache(maxsize=65_536)
+def _word_stem(word: str) -> str | None:
+    """The stem a word of a text is indexed under; None for a word the index leaves out."""
     folded = fold(word)
-    return _keep(folded) and stem(folded[:MAX_WORD_LENGTH]) in stems
+    return stem(folded[:MAX_WORD_LENGTH]) if _keep(folded) else None

@@ -67,5 +67,6 @@ def search():
         filters,
         parse_page(args.get("page")),
         current_app.config.get("FORUM_SEARCH_RESULTS_PER_PAGE", 20),
+        examine=current_app.config["FORUM_SEARCH_CANDIDATES"],
     )
     return render_template("search/results.html", **context)

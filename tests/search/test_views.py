@@ -284,13 +284,52 @@ def test_query_count_is_constant(app, client, corpus, query_counter):
         client.get("/search?q=logement&theme=urbain&since=30d&kind=messages")
     with query_counter() as many:
         client.get("/search?q=logement&author=alice")
-    # themes, page of (kind, id) with the total, the posts with threads, themes and authors
-    assert few.count == 3
+    # themes, page of (kind, id) with the total, the candidates' count, the posts with
+    # threads, themes and authors
+    assert few.count == 4
     # + the author looked up by pseudo
-    assert many.count == 4
+    assert many.count == 5
     with query_counter() as none:
         client.get("/search?q=introuvable")
-    assert none.count == 2
+    assert none.count == 3
+
+
+def test_only_the_most_recent_matches_are_ranked(app, client, corpus):
+    """Past ``examine`` matches, older ones are left out, and the reader is told so."""
+    older = make_reply(app, corpus["alice"], corpus["coop"], body="Une mutuelle, plus ancienne.")
+    posts = [
+        make_reply(app, corpus["bruno"], corpus["coop"], body=f"Mutuelle de quartier n°{n}.")
+        for n in range(5)
+    ]
+    newest = [p.id for p in reversed(posts)]
+    with app.app_context():
+        page = search.search(AnonymousUser(), parse_query("mutuelle"), search.Filters(), 1, 20, 3)
+        assert [r.item.id for r in page.items] == newest[:3]
+        assert (page.total, page.capped) == (3, True)
+        page = search.search(AnonymousUser(), parse_query("mutuelle"), search.Filters(), 1, 20, 6)
+        assert [r.item.id for r in page.items][:5] == newest
+        assert (page.total, page.capped) == (6, True)
+        page = search.search(AnonymousUser(), parse_query("mutuelle"), search.Filters(), 1, 20, 7)
+        assert (page.total, page.capped) == (6, False)
+        # A filter looks FILTERED_SCAN_FACTOR times further back: an older post comes back.
+        alice = db.session.get(type(corpus["alice"]), corpus["alice"].id)
+        query, by_alice = parse_query("mutuelle"), search.Filters(author=alice)
+        assert search.search(AnonymousUser(), query, search.Filters(), 1, 20, 2).total == 2
+        page = search.search(AnonymousUser(), query, by_alice, 1, 20, 2)
+        assert [r.item.id for r in page.items] == [older.id]
+        assert page.capped is False
+    text = client.get("/search?q=mutuelle").get_data(as_text=True)
+    assert "6 résultats" in text and "les plus récents" not in text
+
+
+def test_capped_search_says_so(make_app):
+    app = make_app(FORUM_SEARCH_CANDIDATES=2)
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice, "urbain", "Mutuelles", "Une mutuelle de quartier.")
+    for n in range(3):
+        make_reply(app, alice, thread, body=f"Encore une mutuelle, n°{n}.")
+    text = app.test_client().get("/search?q=mutuelle").get_data(as_text=True)
+    assert "2 résultats — parmi les messages les plus récents qui correspondent" in text
 
 
 def test_search_service_respects_filters_directly(app, corpus):
