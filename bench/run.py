@@ -127,6 +127,8 @@ def sqlite_data(size: str) -> tuple[str, dict]:
     for stale in folder.glob("run.sqlite3*"):
         stale.unlink()
     shutil.copyfile(pristine, work)
+    # A data set built before a newer migration gets it (an index, say) on the copy.
+    flask(["db", "upgrade"], flask_env(f"sqlite:///{work}", folder / "instance"))
     return f"sqlite:///{work}", info
 
 
@@ -135,6 +137,7 @@ def postgres_data(size: str, url: str) -> tuple[str, dict]:
     marker = DATA / size / "postgresql.json"
     marker.parent.mkdir(parents=True, exist_ok=True)
     if marker.exists() and json.loads(marker.read_text()).get("url") == url:
+        flask(["db", "upgrade"], flask_env(url, DATA / size / "instance"))
         return url, json.loads(marker.read_text())
     log(f"[{size}] building the PostgreSQL data set ({SIZES[size][0]:,} posts)…")
     engine = create_engine(url)

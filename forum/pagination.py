@@ -47,12 +47,25 @@ def clamp(page: int, total: int, per_page: int) -> int:
     return min(page, max(1, -(-total // per_page)))
 
 
-def paginate(stmt: Select, page: int, per_page: int, total: int | None = None) -> Page:
-    """Run ``stmt`` for one page; ``total`` may be given when a counter already holds it."""
+def paginate(
+    stmt: Select, page: int, per_page: int, total: int | None = None, keys: Select | None = None
+) -> Page:
+    """Run ``stmt`` for one page; ``total`` may be given when a counter already holds it.
+
+    ``keys``, the primary keys of the same rows in the same order, lets a deep page skip
+    its OFFSET on an index alone: the page's keys are found first, then only their rows
+    are loaded (with their joins). Still one query.
+    """
     if total is None:
         total = db.session.execute(
             select(func.count()).select_from(stmt.order_by(None).subquery())
         ).scalar_one()
     page = clamp(page, total, per_page)
-    items = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
+    offset = (page - 1) * per_page
+    if keys is None:
+        stmt = stmt.limit(per_page).offset(offset)
+    else:
+        window = keys.limit(per_page).offset(offset)
+        stmt = stmt.where(keys.selected_columns[0].in_(window.scalar_subquery()))
+    items = db.session.execute(stmt).scalars()
     return Page(items=list(items.unique()), number=page, per_page=per_page, total=total)

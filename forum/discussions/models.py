@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +71,16 @@ class Thread(TimestampMixin, db.Model):
     __table_args__ = (
         # The theme page: pinned first, then by last activity.
         Index("ix_threads_theme_listing", "theme_id", "pinned", "last_post_at"),
+        # The same for readers who see no hidden thread: a deep page's offset is counted
+        # on this index alone.
+        Index(
+            "ix_threads_theme_visible",
+            "theme_id",
+            "pinned",
+            "last_post_at",
+            sqlite_where=text("merged_into_id IS NULL AND hidden_at IS NULL"),
+            postgresql_where=text("merged_into_id IS NULL AND hidden_at IS NULL"),
+        ),
         Index("ix_threads_last_post_at", "last_post_at"),
         # Feeds: the newest threads, everywhere and per theme.
         Index("ix_threads_created_at", "created_at"),

@@ -83,16 +83,17 @@ def home():
 @bp.route("/themes/<slug>")
 def theme(slug: str):
     theme = _theme_or_404(slug)
-    stmt = (
-        _listing()
-        .where(Thread.theme_id == theme.id)
-        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-    )
+    order = (Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
     page = paginate(
-        stmt,
+        _listing().where(Thread.theme_id == theme.id).order_by(*order),
         parse_page(request.args.get("page")),
         current_app.config["FORUM_THREADS_PER_PAGE"],
         total=theme.thread_count,
+        # Deep pages count their offset on ix_threads_theme_visible alone (for readers
+        # who see no hidden thread), not on rows joined to their authors.
+        keys=visible_threads(select(Thread.id), current_user)
+        .where(Thread.theme_id == theme.id)
+        .order_by(*order),
     )
     user = current_user
     return render_template(

@@ -14,13 +14,14 @@ Revises: 0002_seminars
 Create Date: 2026-11-27 20:30:00.000000
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_search'
-down_revision = '0002_seminars'
+revision = "0003_search"
+down_revision = "0002_seminars"
 branch_labels = None
 depends_on = None
 
@@ -48,20 +49,20 @@ SQLITE_STATEMENTS = [
 
 def upgrade():
     op.create_table(
-        'search_entries',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('kind', sa.String(length=10), nullable=False),
-        sa.Column('object_id', sa.Integer(), nullable=False),
-        sa.Column('title', sa.Text(), nullable=False),
-        sa.Column('body', sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_search_entries')),
-        sa.UniqueConstraint('kind', 'object_id', name=op.f('uq_search_entries_kind')),
+        "search_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("object_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_entries")),
+        sa.UniqueConstraint("kind", "object_id", name=op.f("uq_search_entries_kind")),
     )
     dialect = op.get_bind().dialect.name
-    if dialect == 'sqlite':
+    if dialect == "sqlite":
         for statement in SQLITE_STATEMENTS:
             op.execute(statement)
-    elif dialect == 'postgresql':
+    elif dialect == "postgresql":
         # Stored, so ranking reads the vector instead of parsing the text of every match.
         op.execute(
             "ALTER TABLE search_entries ADD COLUMN document tsvector "
@@ -71,8 +72,8 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        for name in ('search_entries_ai', 'search_entries_ad', 'search_entries_au'):
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("search_entries_ai", "search_entries_ad", "search_entries_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS search_fts")
-    op.drop_table('search_entries')
+    op.drop_table("search_entries")

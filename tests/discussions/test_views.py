@@ -136,6 +136,29 @@ def test_theme_page_is_paginated(make_app):
     assert 'rel="next" href="/themes/services-publics?page=2"' in pages[0].get_data(as_text=True)
 
 
+def test_deep_theme_pages_keep_order_and_visibility(make_app):
+    """Deep pages take their slice on the index of visible threads: same order, nothing leaks."""
+    app = make_app(FORUM_THREADS_PER_PAGE=2)
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    threads = [make_thread(app, alice if n % 2 else bruno) for n in range(7)]
+    pinned, hidden = threads[0], threads[3]  # bruno's oldest, alice's fourth
+    with app.app_context():
+        db.session.execute(update(Thread).where(Thread.id == pinned.id).values(pinned=True))
+        db.session.execute(update(Thread).where(Thread.id == hidden.id).values(hidden_at=utcnow()))
+        db.session.commit()
+    newest_first = [t.id for t in reversed(threads) if t.id != pinned.id]
+
+    def listing(client) -> list[int]:
+        pages = [client.get(f"/themes/services-publics?page={n}") for n in (1, 2, 3, 4)]
+        return [i for p in pages for i in thread_ids(p.get_data(as_text=True))]
+
+    visible = [pinned.id] + [i for i in newest_first if i != hidden.id]
+    assert listing(app.test_client()) == visible
+    client = app.test_client()
+    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    assert listing(client) == [pinned.id, *newest_first]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected_page"),
     [
