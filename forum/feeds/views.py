@@ -88,7 +88,9 @@ def _threads_feed(feed: FeedGenerator, theme: Theme | None) -> Response:
     if threads:
         posts = db.session.execute(
             visible_posts(select(Post), current_user).where(
-                Post.thread_id.in_([t.id for t in threads]), Post.parent_id.is_(None)
+                # The opening post's path is empty: one lookup per thread on (thread_id, path).
+                Post.thread_id.in_([t.id for t in threads]),
+                Post.path == "",
             )
         ).scalars()
         openings = {post.thread_id: post for post in posts}
