@@ -328,7 +328,30 @@ def query_census(url: str, instance: Path, pages: dict) -> dict[str, int]:
         server.stop()
 
 
-def measure(kind: str, url: str, data: dict, seconds: float) -> dict:
+def compare_sizes(ours: Server, path: str, small_url: str, small_path: str, seconds: float):
+    """The same page under the same load, slices alternated between two data-set sizes."""
+    small = Server("wsgi:app", small_url, DATA / "instance")
+    try:
+        job = {"mode": "read", "seconds": seconds / SLICES, "concurrency": CONCURRENCY}
+        sides = ((ours, path), (small, small_path))
+        for server, page in sides:
+            server.get(page)
+        slices: list[list] = [[], []]
+        for _slice in range(SLICES):
+            for n, (server, page) in enumerate(sides):
+                slices[n].append(load({**job, "base": server.base, "paths": [page]}))
+        merged = [merge(side) for side in slices]
+        for (server, page), result in zip(sides, merged, strict=True):
+            alone = load({**job, "base": server.base, "paths": [page], "concurrency": 1})
+            result["p50_alone"] = alone["p50"]
+        return merged
+    finally:
+        small.stop()
+
+
+def measure(
+    kind: str, url: str, data: dict, seconds: float, small: tuple[str, dict] | None = None
+) -> dict:
     instance = DATA / "instance"
     manifest_file = DATA / f"manifest-{kind}.json"
     pages = data["pages"]
@@ -362,6 +385,9 @@ def measure(kind: str, url: str, data: dict, seconds: float) -> dict:
                 if has_ceiling:
                     slices["ceiling"].append(load({**job, "base": ceiling.base}))
             result = merge(slices["ours"])
+            # Latency as one reader sees it, without the queue of the loaded runs.
+            alone = load({**job, "base": ours.base, "concurrency": 1})
+            result["p50_alone"] = alone["p50"]
             top = merge(slices["ceiling"]) if has_ceiling else None
             result["ceiling"] = top["rps"] if top else None
             result["queries"] = queries[page]
@@ -372,6 +398,16 @@ def measure(kind: str, url: str, data: dict, seconds: float) -> dict:
                 + (f", ceiling {top['rps']:.1f} req/s" if top else "")
             )
         ceiling.stop()
+        comparison = None
+        if small is not None:
+            log(f"[{kind}] 50-post thread against the {SIZES['S'][0]:,}-post data set…")
+            comparison = compare_sizes(
+                ours,
+                pages["thread_50"][0],
+                small[0],
+                small[1]["pages"]["thread_50"][0],
+                seconds,
+            )
         log(f"[{kind}] write mix: {WRITERS} writers…")
         writes = load(
             {
@@ -406,6 +442,7 @@ def measure(kind: str, url: str, data: dict, seconds: float) -> dict:
         failures.append(f"{writes['lost']} acknowledged replies not stored")
     return {
         "rows": rows,
+        "sizes": comparison,
         "writes": writes,
         "rss": rss,
         "failures": failures,
@@ -420,8 +457,9 @@ def table(size: str, results: dict[str, dict], builds: dict[str, dict]) -> str:
         lines += [
             f"### {kind} — {build['posts']:,} posts (data set built in {build['seconds']} s)",
             "",
-            "| page | req/s | p50 ms | p99 ms | ceiling req/s | efficiency | queries | KB |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| page | req/s | p50 ms | p99 ms | p50 alone ms | ceiling req/s | efficiency "
+            "| queries | KB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for page, row in result["rows"].items():
             ceiling = row["ceiling"]
@@ -429,9 +467,18 @@ def table(size: str, results: dict[str, dict], builds: dict[str, dict]) -> str:
             efficiency = f"{row['rps'] / ceiling:.2f}" if ceiling else "—"
             lines.append(
                 f"| {PAGE_LABELS[page]} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p99']:.1f} "
-                f"| {top} | {efficiency} | {row['queries']} | {row['bytes'] / 1024:.1f} |"
+                f"| {row['p50_alone']:.1f} | {top} | {efficiency} | {row['queries']} | {row['bytes'] / 1024:.1f} |"
             )
         w = result["writes"]
+        if result.get("sizes"):
+            big, small = result["sizes"]
+            lines += [
+                "",
+                f"Size independence, 50-post thread, the same load alternated between this data "
+                f"set and the {SIZES['S'][0]:,}-post one: {big['rps']:.1f} vs {small['rps']:.1f} "
+                f"req/s (ratio {big['rps'] / small['rps']:.2f}); p50 alone {big['p50_alone']:.1f} "
+                f"vs {small['p50_alone']:.1f} ms.",
+            ]
         lines += [
             "",
             f"Writes ({WRITERS} concurrent writers): {w['rps']:.1f} replies/s, "
@@ -501,11 +548,15 @@ def main() -> int:
     if os.environ.get("FORUM_BENCH_DATABASE_URL"):
         databases.append(("postgresql", os.environ["FORUM_BENCH_DATABASE_URL"]))
     for kind, pg_url in databases:
+        small = None
         if kind == "sqlite":
+            if args.size != "S":  # the page-speed-independent-of-size check
+                small_url, _info = sqlite_data("S")
+                small = (small_url, manifest(small_url))
             url, builds[kind] = sqlite_data(args.size)
         else:
             url, builds[kind] = postgres_data(args.size, pg_url)
-        results[kind] = measure(kind, url, manifest(url), seconds)
+        results[kind] = measure(kind, url, manifest(url), seconds, small)
     section = "\n".join(
         [
             f"## Size {args.size} ({time.strftime('%Y-%m-%d')})",
