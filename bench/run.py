@@ -8,7 +8,10 @@ For each database (SQLite always, PostgreSQL when ``FORUM_BENCH_DATABASE_URL`` i
    per page, the ``X-Query-Count`` header read back;
 3. the real server (gunicorn, 2 sync workers, production settings) and the render
    ceiling (``bench/ceiling.py``, same gunicorn settings), loaded in turn, page type by
-   page type, by ``bench/loadgen.py`` in a second process;
+   page type, by ``bench/loadgen.py`` in a second process; then one client alone on
+   each page (the "p50 alone" latency, without the queue of the loaded runs); for sizes
+   M and L, the 50-post thread against the size-S data set, slices alternated (page
+   speed independent of the forum's size);
 4. the write mix: 20 members logged in through the form post replies; acknowledged
    replies are then looked up in the database.
 
