@@ -1,0 +1,99 @@
+"""Every page read costs a small, fixed number of SQL statements, whatever the forum holds.
+
+Each page is read twice — on a small forum, then after much more content was added —
+as an anonymous reader and as a logged-in member: the counts must be the pinned ones
+both times, never above ten. A plain page view writes nothing, except, for a member on
+a thread page, the one upsert of their read position (``thread_states``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from forum.accounts.models import User
+from forum.extensions import db
+from forum.news import services as news
+from tests.factories import make_thread, make_tree, make_user
+
+#: (anonymous, member) statements per page, read a second time (the read position already
+#: moved). The member's extra ones: their user row, then their read positions, watches
+#: and the like as the page needs them. A branch page also loads the branch's post and
+#: its ancestors.
+BUDGETS = {
+    "/": (4, 6),
+    "/themes/services-publics": (2, 5),
+    "/themes/services-publics?page=2": (2, 5),
+    "/threads/{thread}": (4, 6),
+    "/threads/{thread}/branch/{branch}": (6, 9),
+    "/users/auteur": (3, 4),
+    "/search?q=logement": (5, 6),
+    "/feeds/latest.atom": (2, 3),
+    "/feeds/themes/services-publics.atom": (3, 4),
+    "/feeds/threads/{thread}.atom": (2, 3),
+    "/news": (2, 3),
+    "/news/{news}": (1, 2),
+    "/unread": (None, 2),
+    "/following": (None, 3),
+    "/notifications": (None, 3),
+}
+WRITE_VERBS = {"INSERT", "UPDATE", "DELETE"}
+
+
+def _add_content(app, author, rounds: int) -> dict[str, int]:
+    """Threads, replies (one deep branch), news: ``rounds`` times more of each."""
+    ids = {}
+    for n in range(rounds):
+        thread = make_thread(
+            app, author, "services-publics", f"Le logement social, épisode {n}", "Du logement."
+        )
+        chain = make_tree(app, author, thread, [2, 1, 1, 1, 1, 1, 1, 1])
+        ids = {"thread": thread.id, "branch": chain[-3].id}
+    for n in range(rounds * 30):
+        make_thread(app, author, "services-publics", f"Un sujet de plus n°{n}", f"Texte {n}.")
+    with app.app_context():
+        admin = db.session.execute(select(User).where(User.username == "coordination")).scalar()
+        for n in range(rounds):
+            item = news.publish(admin, f"Une actualité n°{n}", f"Le logement, encore ({n}).")
+        ids["news"] = item.id
+    return ids
+
+
+def _counts(client, query_counter, ids: dict[str, int], member: bool) -> dict[str, int]:
+    counts = {}
+    for pattern, budget in BUDGETS.items():
+        if budget[member] is None:
+            continue
+        url = pattern.format(**ids)
+        client.get(url)  # a first visit may move the read position; the second is plain
+        with query_counter() as counter:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        writes = [s for s in counter.statements if s.lstrip().split(None, 1)[0] in WRITE_VERBS]
+        assert writes == [], (url, writes)
+        counts[pattern] = counter.count
+    return counts
+
+
+@pytest.mark.parametrize("member", [False, True], ids=["anonymous", "member"])
+def test_every_page_costs_pinned_queries_whatever_the_forum_holds(
+    app, client, auth, query_counter, member
+):
+    author = make_user(app, "auteur")
+    make_user(app, "coordination", role="admin")
+    make_user(app, "lecteur")
+    ids = _add_content(app, author, 1)
+    if member:
+        auth.login("lecteur")
+        with query_counter() as first_visit:
+            client.get(f"/threads/{ids['thread']}")
+        writes = [s for s in first_visit.statements if s.lstrip().split(None, 1)[0] in WRITE_VERBS]
+        assert len(writes) == 1 and "thread_states" in writes[0]
+    small = _counts(client, query_counter, ids, member)
+    ids = _add_content(app, author, 3)
+    large = _counts(client, query_counter, ids, member)
+
+    pinned = {url: budget[member] for url, budget in BUDGETS.items() if budget[member]}
+    assert small == pinned
+    assert large == pinned
+    assert max(large.values()) <= 10
