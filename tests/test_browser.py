@@ -95,3 +95,32 @@ def test_register_open_thread_and_reply_in_a_tree(live_server, page):
     target = page.url.split("#")[1]
     assert page.locator(f"#{target}").is_visible()
     assert page.console_errors == []
+
+
+def test_home_page_is_light_and_pages_read_without_javascript(app, live_server, page):
+    """The home page: at most 4 requests and 60 KB, stylesheet included; threads read without JS."""
+    from tests.factories import make_reply, make_thread, make_user
+
+    author = make_user(app, "camille")
+    threads = [make_thread(app, author, theme) for theme in ("services-publics", "urbain") * 5]
+    reply = make_reply(app, author, threads[-1], body="Une réponse **lisible** sans script.")
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+
+    page.goto(f"{live_server}/", wait_until="networkidle")
+
+    weight = sum(
+        len(r.body()) + sum(len(k) + len(v) + 4 for k, v in r.headers.items()) for r in responses
+    )
+    assert 1 <= len(responses) <= 4, [r.url for r in responses]
+    assert weight <= 60 * 1024, weight
+    assert page.console_errors == []
+
+    context = page.context.browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        bare = context.new_page()
+        bare.goto(f"{live_server}/threads/{threads[-1].id}")
+        assert bare.locator(f"#post-{reply.id} strong").inner_text() == "lisible"
+        assert bare.get_by_role("heading", level=1).inner_text() == threads[-1].title
+    finally:
+        context.close()
