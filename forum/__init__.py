@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from flask import Flask, abort, current_app, g, has_request_context, request, session
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_hooks(app)
+    _version_static_files(app)
     if app.config["FORUM_QUERY_COUNT_HEADER"]:
         _count_queries(app)
 
@@ -169,10 +171,42 @@ def _register_hooks(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         # The session says whether someone is logged in, without asking the database.
-        if "_user_id" in session:
+        if "_user_id" in session and request.endpoint != "static":
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response
+
+
+#: How long a browser keeps a versioned static file (its URL changes with its content).
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _version_static_files(app: Flask) -> None:
+    """``url_for('static', …)`` adds ``?v=`` + a digest of the file, served with a long max-age.
+
+    A returning reader's browser then asks for the page alone; a new stylesheet has a
+    new URL, so nobody keeps a stale one.
+    """
+    digests: dict[str, str] = {}
+
+    @app.url_defaults
+    def _add_version(endpoint, values):
+        if endpoint != "static" or "v" in values or "filename" not in values:
+            return
+        filename = values["filename"]
+        if filename not in digests or app.debug:
+            try:
+                with open(os.path.join(app.static_folder, filename), "rb") as file:
+                    digests[filename] = hashlib.sha256(file.read()).hexdigest()[:12]
+            except OSError:
+                digests[filename] = ""
+        if digests[filename]:
+            values["v"] = digests[filename]
+
+    def max_age(filename: str | None) -> int | None:
+        return STATIC_MAX_AGE if request.args.get("v") else None
+
+    app.get_send_file_max_age = max_age
 
 
 def _count_queries(app: Flask) -> None:

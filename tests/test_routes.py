@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -165,3 +167,19 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
     assert response.get_json() == {"status": "unavailable"}
     with app.app_context():
         db.engine.dispose()
+
+
+def test_static_files_are_versioned_and_kept(client, auth):
+    """Pages name static files with a digest of their content; browsers keep them a year."""
+    from tests.factories import make_user
+
+    make_user(client.application, "alice")
+    auth.login("alice")
+    html = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/forum\.css\?v=[0-9a-f]{12})"', html).group(1)
+    with client.get(stylesheet) as response:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000"
+    # Unversioned, the file is revalidated: an old page never pins an old stylesheet.
+    with client.get("/static/css/forum.css") as response:
+        assert response.headers["Cache-Control"] == "no-cache"
