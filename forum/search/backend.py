@@ -5,29 +5,21 @@ subquery of the index rows that match (``search_entries.id``), the most recent f
 and at most ``limit`` of them. Finding matches is what a full-text index does fast
 whatever the corpus size; ranking every match is not (SQLite's ``bm25`` reads a
 common word's whole posting list to weigh it, PostgreSQL's ``ts_rank`` every
-matching document), so ranking happens afterwards, on the candidates only, with
-:func:`rank`: the same expression on both databases, so both order results alike.
+matching document), so ranking happens afterwards, on the candidates only, in Python
+(:func:`forum.search.text.score`): both databases order results alike.
 
 Every user word arrives here already reduced to stems of letters and digits, and still
-is quoted (FTS5) or bound as a parameter (PostgreSQL and :func:`rank`): never spliced
-as syntax.
+is quoted (FTS5) or bound as a parameter (PostgreSQL): never spliced as syntax.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import CTE, ColumnElement, Float, Integer, cast, func, literal, text
+from sqlalchemy import CTE, Integer, text
 
 from forum.extensions import db
 from forum.search.text import ParsedQuery
-
-#: Weights of the title and body columns: a word in the thread title counts more.
-TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
-#: BM25's term-frequency saturation and length normalisation.
-K1, B = 1.2, 0.75
-#: A body of this many characters of stems is "of ordinary length" for the normalisation.
-TYPICAL_BODY_LENGTH = 400.0
 
 #: On PostgreSQL, migration 0002_search adds ``search_entries.document``, generated as
 #: ``setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')``
@@ -96,31 +88,3 @@ def get_backend() -> SearchBackend:
     if db.engine.dialect.name == "postgresql":
         return PostgresBackend()
     return SqliteBackend()
-
-
-def _occurrences(column, term: tuple[str, ...]) -> ColumnElement:
-    """How many times the stems of ``term`` follow each other in ``column`` (stems, space-separated)."""
-    needle = literal(" " + " ".join(term) + " ")
-    padded = " " + column + " "
-    removed = func.length(padded) - func.length(func.replace(padded, needle, ""))
-    return cast(removed, Float) / func.length(needle)
-
-
-def rank(query: ParsedQuery, title, body) -> ColumnElement:
-    """BM25 without the inverse document frequency, over ``title`` and ``body``; lower ranks first.
-
-    Every required term counts alike (weighing a word by its rarity is what needs every
-    match); a term in the title counts ``TITLE_WEIGHT`` times one in the body, repeats
-    saturate, and a long body weighs each occurrence less.
-    """
-    length = cast(func.length(body), Float) / TYPICAL_BODY_LENGTH
-    score = literal(0.0)
-    for term in query.required:
-        in_title = _occurrences(title, term)
-        in_body = _occurrences(body, term)
-        score = (
-            score
-            + TITLE_WEIGHT * in_title / (in_title + K1)
-            + BODY_WEIGHT * in_body * (K1 + 1) / (in_body + K1 * (1 - B + B * length))
-        )
-    return -score

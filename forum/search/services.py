@@ -23,9 +23,9 @@ from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
-from forum.search.backend import get_backend, rank
+from forum.search.backend import get_backend
 from forum.search.models import NEWS, POST, SEMINAR, SESSION, SearchEntry
-from forum.search.text import ParsedQuery, highlight, normalise
+from forum.search.text import ParsedQuery, highlight, normalise, score
 from forum.seminars.models import Seminar, Session
 
 #: Enough for any post body (50,000 characters of Markdown).
@@ -274,12 +274,12 @@ def search(
     The full-text index gives the most recent matches (``examine`` of them,
     ``FILTERED_SCAN_FACTOR`` times more when a filter narrows the search); of those the
     viewer may read and the filters keep, the ``examine`` most recent are ranked by
-    :func:`~forum.search.backend.rank`. So a page costs the same in a forum of any size,
+    :func:`~forum.search.text.score`. So a page costs the same in a forum of any size,
     and ``capped`` tells the reader when older matches were left out. Posts, news,
     seminars and sessions are ranked together; ties (same score) go to the most recent.
-    Items are :class:`Result` objects. Queries: the page (with the total), the
-    candidates' count, then one load per kind present on the page; a page past the end
-    costs a count and the last page again.
+    Items are :class:`Result` objects. Queries: the ranked rows, the candidates' count
+    (unless the ranked rows already fill ``examine``), then one load per kind present
+    on the page.
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
@@ -302,29 +302,19 @@ def search(
         parts.append(_seminar_matches(matches, viewer, filters))
         parts.append(_session_matches(matches, viewer, filters))
     kept = union_all(*parts).subquery("kept")
-    pool = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("pool")
-    score = rank(query, SearchEntry.title, SearchEntry.body).label("score")
-    ranked = (
-        select(pool.c.kind, pool.c.object_id, pool.c.date, score)
-        .join(SearchEntry, SearchEntry.id == pool.c.entry_id)
-        .subquery("ranked")
-    )
-    stmt = select(ranked.c.kind, ranked.c.object_id).order_by(
-        ranked.c.score, ranked.c.date.desc(), ranked.c.object_id.desc()
-    )
-    # The total rides along with the page (a window count): one scan of the matches, not two.
-    stmt = stmt.add_columns(func.count().over().label("total"))
-    number = page
-    rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
-    if rows:
-        total = rows[0].total
-    elif number == 1:
-        total = 0
-    else:  # past the last page: count, then show the last page
-        total = db.session.execute(select(func.count()).select_from(pool)).scalar_one()
-        number = clamp(page, total, per_page)
-        if total:
-            rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
+    pool = db.session.execute(
+        select(
+            newest.c.kind, newest.c.object_id, newest.c.date, SearchEntry.title, SearchEntry.body
+        ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
+    ).all()
+    # Best score first; equal scores, the most recent first (stable sorts, last key first).
+    pool.sort(key=lambda row: row.object_id, reverse=True)
+    pool.sort(key=lambda row: row.date, reverse=True)
+    pool.sort(key=lambda row: score(query, row.title, row.body), reverse=True)
+    total = len(pool)
+    number = clamp(page, total, per_page)
+    rows = pool[(number - 1) * per_page : number * per_page]
     capped = total >= examine or (
         db.session.execute(select(func.count()).select_from(candidates)).scalar_one() >= limit
     )

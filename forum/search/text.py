@@ -149,3 +149,30 @@ def _word_stem(word: str) -> str | None:
     """The stem a word of a text is indexed under; None for a word the index leaves out."""
     folded = fold(word)
     return stem(folded[:MAX_WORD_LENGTH]) if _keep(folded) else None
+
+
+#: Weights of the title and body: a word in the thread title counts more.
+TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
+#: BM25's term-frequency saturation and length normalisation.
+K1, B = 1.2, 0.75
+#: A body of this many characters of stems is "of ordinary length" for the normalisation.
+TYPICAL_BODY_LENGTH = 400.0
+
+
+def score(query: ParsedQuery, title: str, body: str) -> float:
+    """BM25 without the inverse document frequency, over an index row's ``title`` and ``body``.
+
+    Higher is better. Every required term counts alike (weighing a word by its rarity
+    is what needs every match); a term in the title counts ``TITLE_WEIGHT`` times one in
+    the body, repeats saturate, and a long body weighs each occurrence less. ``title``
+    and ``body`` are stems separated by spaces, as :func:`normalise` makes them.
+    """
+    title, body = f" {title} ", f" {body} "
+    norm = K1 * (1 - B + B * len(body) / TYPICAL_BODY_LENGTH)
+    total = 0.0
+    for term in query.required:
+        needle = " " + " ".join(term) + " "
+        in_title, in_body = title.count(needle), body.count(needle)
+        total += TITLE_WEIGHT * in_title / (in_title + K1)
+        total += BODY_WEIGHT * in_body * (K1 + 1) / (in_body + norm)
+    return total
