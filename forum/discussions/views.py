@@ -28,7 +28,7 @@ from forum.moderation import limits
 from forum.news.queries import published as published_news
 from forum.notifications import services as notifications
 from forum.pagination import paginate, parse_page
-from forum.permissions import Action, can, ensure, visible_threads
+from forum.permissions import Action, ThreadRights, can, ensure, visible_threads
 from forum.seminars import services as seminars
 
 bp = Blueprint("discussions", __name__)
@@ -143,6 +143,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         read_state=state,
         new_after=new_after,
         first_unread=min(unread_here) if unread_here else None,
+        rights=ThreadRights(current_user, thread),
         root=root,
         branch=branch,
         above=tree.ancestors(root) if branch else [],
