@@ -291,20 +291,28 @@ class ThreadRights:
         owns = post.author_id == self.user_id
         deleted, hidden, pending = post.is_deleted, post.is_hidden, post.is_pending
         over = self.moderates and (self.admin or post.author.role != Role.ADMIN)  # _moderates_post
-        answers = {
-            Action.POST_READ_HIDDEN: not (hidden or pending) or owns or self.moderates,
-            Action.POST_QUOTE: not (deleted or hidden or pending) and self.replies,
-            Action.POST_EDIT: not deleted
-            and (self.writer and (self.open or self.moderates) if owns else over),
-            Action.POST_DELETE: not deleted and ((self.open or self.moderates) if owns else over),
-            Action.POST_HISTORY: post.edit_count > 0 and (owns or self.moderates),
-            Action.POST_REPORT: self.writer and not owns and not (deleted or hidden or pending),
-            Action.POST_HIDE: not deleted and not hidden and over,
-            Action.POST_RESTORE: hidden and over,
-            Action.POST_APPROVE: pending and self.moderates,
-            Action.POST_SPLIT: not post.is_opening and self.moderates,
-        }
-        return frozenset(action for action, allowed in answers.items() if allowed)
+        allowed = []
+        if not (hidden or pending) or owns or self.moderates:
+            allowed.append(Action.POST_READ_HIDDEN)
+        if self.replies and not (deleted or hidden or pending):
+            allowed.append(Action.POST_QUOTE)
+        if not deleted and (self.writer and (self.open or self.moderates) if owns else over):
+            allowed.append(Action.POST_EDIT)
+        if not deleted and ((self.open or self.moderates) if owns else over):
+            allowed.append(Action.POST_DELETE)
+        if post.edit_count > 0 and (owns or self.moderates):
+            allowed.append(Action.POST_HISTORY)
+        if self.writer and not owns and not (deleted or hidden or pending):
+            allowed.append(Action.POST_REPORT)
+        if over and not (deleted or hidden):
+            allowed.append(Action.POST_HIDE)
+        if over and hidden:
+            allowed.append(Action.POST_RESTORE)
+        if self.moderates and pending:
+            allowed.append(Action.POST_APPROVE)
+        if self.moderates and not post.is_opening:
+            allowed.append(Action.POST_SPLIT)
+        return frozenset(allowed)
 
 
 @rule(Action.THREAD_LOCK)
