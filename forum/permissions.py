@@ -259,6 +259,62 @@ def _post_split(user, post) -> bool:
     return not post.is_opening and _moderates(user, post.thread.theme_id)
 
 
+class ThreadRights:
+    """What one viewer may do to each post of one thread, for a page that shows hundreds.
+
+    The post rules above depend on the viewer only through a few facts that are the same
+    for every post of the thread: who they are, whether they may write, whether they
+    moderate its theme, may reply in it, are an admin; and the thread is open for writing
+    or not. Those facts are taken once, from the rule functions themselves; each post is
+    then decided by comparing its own attributes (author, deleted, hidden, pending, edits).
+    ``rights.post(post)`` is the set of actions ``can(user, action, post)`` allows:
+    ``tests/test_thread_rights.py`` checks that they agree for every post action, viewer
+    and state of post, thread and theme.
+    """
+
+    __slots__ = ("admin", "moderates", "open", "replies", "thread_id", "user_id", "writer")
+
+    def __init__(self, user, thread) -> None:
+        self.thread_id = thread.id
+        #: The viewer's id when _owns() can be true for them, else None (no author has it).
+        self.user_id = user.id if _member(user) else None
+        self.writer = _writer(user)
+        self.moderates = _moderates(user, thread.theme_id)
+        self.admin = _admin(user)
+        self.replies = _post_reply(user, thread)
+        self.open = _open_for_writing(thread)
+
+    def post(self, post) -> frozenset[Action]:
+        """The actions allowed on ``post``, a post of this thread."""
+        if post.thread_id != self.thread_id:
+            raise ValueError(f"{post!r} is not in thread {self.thread_id}")
+        owns = post.author_id == self.user_id
+        deleted, hidden, pending = post.is_deleted, post.is_hidden, post.is_pending
+        over = self.moderates and (self.admin or post.author.role != Role.ADMIN)  # _moderates_post
+        allowed = []
+        if not (hidden or pending) or owns or self.moderates:
+            allowed.append(Action.POST_READ_HIDDEN)
+        if self.replies and not (deleted or hidden or pending):
+            allowed.append(Action.POST_QUOTE)
+        if not deleted and (self.writer and (self.open or self.moderates) if owns else over):
+            allowed.append(Action.POST_EDIT)
+        if not deleted and ((self.open or self.moderates) if owns else over):
+            allowed.append(Action.POST_DELETE)
+        if post.edit_count > 0 and (owns or self.moderates):
+            allowed.append(Action.POST_HISTORY)
+        if self.writer and not owns and not (deleted or hidden or pending):
+            allowed.append(Action.POST_REPORT)
+        if over and not (deleted or hidden):
+            allowed.append(Action.POST_HIDE)
+        if over and hidden:
+            allowed.append(Action.POST_RESTORE)
+        if self.moderates and pending:
+            allowed.append(Action.POST_APPROVE)
+        if self.moderates and not post.is_opening:
+            allowed.append(Action.POST_SPLIT)
+        return frozenset(allowed)
+
+
 @rule(Action.THREAD_LOCK)
 def _thread_lock(user, thread) -> bool:
     """Lock or unlock."""

@@ -28,7 +28,7 @@ from forum.moderation import limits
 from forum.news.queries import published as published_news
 from forum.notifications import services as notifications
 from forum.pagination import paginate, parse_page
-from forum.permissions import Action, can, ensure, visible_threads
+from forum.permissions import Action, ThreadRights, can, ensure, visible_threads
 from forum.seminars import services as seminars
 
 bp = Blueprint("discussions", __name__)
@@ -137,6 +137,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         size_hint=None if branch else thread.reply_count + 1,
     )
     new_after = state.last_read_post_id if state is not None else None
+    rights = ThreadRights(current_user, thread)
     unread_here = [p.id for p in page.items if new_after is not None and p.id > new_after]
     html = render_template(
         "discussions/thread.html",
@@ -144,13 +145,14 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         read_state=state,
         new_after=new_after,
         first_unread=min(unread_here) if unread_here else None,
+        rights=rights,
         root=root,
         branch=branch,
         above=tree.ancestors(root) if branch else [],
         page=page,
         forest=forest,
-        reply_form=ReplyForm(formdata=None),
-        confirm_form=ConfirmForm(),
+        # Only where the page shows it: a form makes a CSRF token, hence a session cookie.
+        reply_form=ReplyForm(formdata=None) if rights.replies and not branch else None,
         session_links=seminars.links_for_thread(thread.id),
         split_links=_split_links(thread),
     )
