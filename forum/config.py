@@ -95,7 +95,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_LANGUAGES": ("fr", "en"),
         "FORUM_SITE_NAME": _env("SITE_NAME", "Rencontres sociales"),
         "FORUM_THREADS_PER_PAGE": _env_int("THREADS_PER_PAGE", 30),
-        "FORUM_POSTS_PER_PAGE": _env_int("POSTS_PER_PAGE", 200),
+        "FORUM_POSTS_PER_PAGE": _env_int("POSTS_PER_PAGE", 500),
         "FORUM_SEARCH_CANDIDATES": _env_int("SEARCH_CANDIDATES", 1000),
         "FORUM_MAX_DEPTH": _env_int("MAX_DEPTH", 6),
         "FORUM_SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
