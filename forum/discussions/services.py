@@ -179,6 +179,10 @@ def create_thread(
 def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -> Post:
     """Add a reply to ``parent`` (the opening post when None) in ``thread``.
 
+    Everything that only reads (checks, screening, rendering) comes before the first
+    write, so that on SQLite the write lock is held for the writes alone when the view
+    reads first (:func:`forum.db.reads_first`).
+
     :raise Refused: bad body, or a parent that cannot be answered.
     :raise 403: ``author`` may not reply in this thread.
     """
@@ -200,6 +204,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         )
     if parent.depth >= MAX_STORED_DEPTH:
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
+    rendered = _render(body)
 
     # The parent's child counter hands out the sibling rank atomically.
     rank = db.session.execute(
@@ -217,7 +222,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         depth=parent.depth + 1,
         created_at=now,
         pending_at=pending_at,
-        **_render(body),
+        **rendered,
     )
     db.session.add(post)
     db.session.flush()
