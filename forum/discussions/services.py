@@ -166,7 +166,7 @@ def create_thread(
     )
     db.session.add(post)
     db.session.flush()
-    search.index_post(post, thread)
+    search.index_post(post, thread, new=True)
     _count_post(author, thread, now, new_thread=True)
     if commit:
         db.session.commit()
@@ -226,7 +226,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     )
     db.session.add(post)
     db.session.flush()
-    search.index_post(post, thread)
+    search.index_post(post, thread, new=True)
     db.session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
