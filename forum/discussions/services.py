@@ -168,6 +168,7 @@ def create_thread(
     db.session.flush()
     search.index_post(post, thread, new=True)
     _count_post(author, thread, now, new_thread=True)
+    notifications.record_own_post(post, posts_in_thread=1)
     if commit:
         db.session.commit()
         notifications.after_post(post, new_thread=True)
@@ -227,7 +228,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     db.session.add(post)
     db.session.flush()
     search.index_post(post, thread, new=True)
-    db.session.execute(
+    replies = db.session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
         .values(
@@ -235,8 +236,10 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
             last_post_at=now,
             last_post_author_id=author.id,
         )
-    )
+        .returning(Thread.reply_count)
+    ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
+    notifications.record_own_post(post, posts_in_thread=replies + 1)
     db.session.commit()
     notifications.after_post(post)
     return post
