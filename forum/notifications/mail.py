@@ -2,7 +2,8 @@
 
 :func:`queue` adds a rendered mail to the outbox (the caller commits);
 :func:`deliver` sends unsent mails through :mod:`smtplib`, or writes them to the
-log when ``FORUM_MAIL_SERVER`` is unset (laptop default). A failure leaves the
+log when ``FORUM_MAIL_SERVER`` is unset (laptop default; one ``UPDATE … RETURNING``
+marks them sent and returns what to log). A failure leaves the
 mail in the outbox with the error; ``flask forum send-mail`` tries again, up to
 :data:`MAX_ATTEMPTS` times. Nothing here raises into a request.
 """
@@ -20,9 +21,9 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from forum.db import utcnow
+from forum.db import utcnow, write_intent
 from forum.extensions import db
 from forum.notifications.models import OutboxMail
 
@@ -153,27 +154,50 @@ def deliver(ids: Iterable[int] | None = None, *, limit: int = 500) -> tuple[int,
 
     Commits its own bookkeeping; never raises (an error is kept on the mail).
     """
-    stmt = select(OutboxMail).where(
-        OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS
-    )
     if ids is not None:
         ids = list(ids)
         if not ids:
             return 0, 0
+    if not mail_enabled():
+        return _to_log(ids, limit), 0
+    # One sender at a time takes a mail: on SQLite the write lock is held from the read.
+    with write_intent():
+        return _send(ids, limit)
+
+
+def _due(ids: list[int] | None, limit: int):
+    stmt = select(OutboxMail).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS
+    )
+    if ids is not None:
         stmt = stmt.where(OutboxMail.id.in_(ids))
-    mails = list(db.session.execute(stmt.order_by(OutboxMail.id).limit(limit)).scalars())
+    return stmt.order_by(OutboxMail.id).limit(limit)
+
+
+def _to_log(ids: list[int] | None, limit: int) -> int:
+    """No mail server: write the due mails to the log, marked sent in one statement."""
+    due = _due(ids, limit).with_only_columns(OutboxMail.id).scalar_subquery()
+    rows = db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id.in_(due))
+        .values(sent_at=utcnow())
+        .returning(OutboxMail.id, OutboxMail.to_address, OutboxMail.subject, OutboxMail.text_body),
+        execution_options={"synchronize_session": False},  # the commit below expires them
+    ).all()
+    for row in sorted(rows):
+        current_app.logger.info(
+            "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", row.to_address, row.subject,
+            row.text_body,
+        )  # fmt: skip
+    db.session.commit()
+    return len(rows)
+
+
+def _send(ids: list[int] | None, limit: int) -> tuple[int, int]:
+    mails = list(db.session.execute(_due(ids, limit)).scalars())
     if not mails:
         return 0, 0
     sent = failed = 0
-    if not mail_enabled():
-        for mail in mails:
-            current_app.logger.info(
-                "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", mail.to_address, mail.subject,
-                mail.text_body,
-            )  # fmt: skip
-            mail.sent_at = utcnow()
-        db.session.commit()
-        return len(mails), 0
     try:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:
