@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, select, update
 
 from forum import content
 from forum.accounts.models import User
@@ -108,19 +108,50 @@ def _render(body: str) -> dict:
     }
 
 
+# The counters every new post moves, built once and run on the tables: building an
+# ORM statement and keeping the session's objects in step costs several times more than
+# running it, and the commit that follows expires those objects anyway.
+_posts, _threads, _themes, _users = (model.__table__ for model in (Post, Thread, Theme, User))
+#: The parent's child counter hands out the sibling rank atomically.
+_NEXT_RANK = (
+    update(_posts)
+    .where(_posts.c.id == bindparam("parent"))
+    .values(child_count=_posts.c.child_count + 1)
+    .returning(_posts.c.child_count)
+)
+#: Returns the thread's new reply count.
+_COUNT_REPLY = (
+    update(_threads)
+    .where(_threads.c.id == bindparam("thread"))
+    .values(
+        reply_count=_threads.c.reply_count + 1,
+        last_post_at=bindparam("now", type_=DateTime),
+        last_post_author_id=bindparam("author"),
+    )
+    .returning(_threads.c.reply_count)
+)
+_COUNT_AUTHOR_POST = (
+    update(_users)
+    .where(_users.c.id == bindparam("author"))
+    .values(post_count=_users.c.post_count + 1)
+)
+_COUNT_THEME_POST = (
+    update(_themes)
+    .where(_themes.c.id == bindparam("theme"))
+    .values(
+        post_count=_themes.c.post_count + 1,
+        thread_count=_themes.c.thread_count + bindparam("new_threads"),
+        last_post_at=bindparam("now", type_=DateTime),
+    )
+)
+
+
 def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
     """Move the counters a new post moves, in SQL, in the current transaction."""
+    db.session.execute(_COUNT_AUTHOR_POST, {"author": author.id})
     db.session.execute(
-        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
-    )
-    db.session.execute(
-        update(Theme)
-        .where(Theme.id == thread.theme_id)
-        .values(
-            post_count=Theme.post_count + 1,
-            thread_count=Theme.thread_count + (1 if new_thread else 0),
-            last_post_at=now,
-        )
+        _COUNT_THEME_POST,
+        {"theme": thread.theme_id, "new_threads": 1 if new_thread else 0, "now": now},
     )
 
 
@@ -207,13 +238,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
     rendered = _render(body)
 
-    # The parent's child counter hands out the sibling rank atomically.
-    rank = db.session.execute(
-        update(Post)
-        .where(Post.id == parent.id)
-        .values(child_count=Post.child_count + 1)
-        .returning(Post.child_count)
-    ).scalar_one()
+    rank = db.session.execute(_NEXT_RANK, {"parent": parent.id}).scalar_one()
     now = utcnow()
     post = Post(
         thread_id=thread.id,
@@ -229,14 +254,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     db.session.flush()
     search.index_post(post, thread, new=True)
     replies = db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(
-            reply_count=Thread.reply_count + 1,
-            last_post_at=now,
-            last_post_author_id=author.id,
-        )
-        .returning(Thread.reply_count)
+        _COUNT_REPLY, {"thread": thread.id, "now": now, "author": author.id}
     ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
     notifications.record_own_post(post, posts_in_thread=replies + 1)

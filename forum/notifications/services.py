@@ -311,6 +311,17 @@ def unsubscribe_url(user_id: int, kind: str) -> str:
     return mail.external_url("notifications.unsubscribe", token=token)
 
 
+# Built once and run on the tables: every reply that notifies someone runs them, and
+# building an ORM statement costs more than running it (the commit expires the objects).
+_notifications, _users = Notification.__table__, User.__table__
+_NOTIFY = insert(_notifications)
+_RING = (
+    update(_users)
+    .where(_users.c.id.in_(bindparam("recipients", expanding=True)))
+    .values(unread_notifications=_users.c.unread_notifications + 1)
+)
+
+
 def _fan_out(users: list[User], event: Event) -> list[int]:
     """Insert the notifications, move the counters, queue the immediate mails, commit.
 
@@ -337,12 +348,8 @@ def _fan_out(users: list[User], event: Event) -> list[int]:
         )
         if delivery == Delivery.IMMEDIATELY and user.email:
             outbox.append(_notification_mail(user, kind, event))
-    db.session.execute(insert(Notification), rows)
-    db.session.execute(
-        update(User)
-        .where(User.id.in_(ids))
-        .values(unread_notifications=User.unread_notifications + 1)
-    )
+    db.session.execute(_NOTIFY, rows)
+    db.session.execute(_RING, {"recipients": ids})
     db.session.flush()
     mail_ids = [row.id for row in outbox]
     db.session.commit()

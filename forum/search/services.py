@@ -39,13 +39,20 @@ def _text(body_html: str) -> str:
     return normalise(content.plain_text(body_html, limit=PLAIN_TEXT_LIMIT))
 
 
+#: The row of an object just inserted: built once, run on the table (the hot path of
+#: every reply).
+_NEW_ENTRY = insert(SearchEntry.__table__)
+
+
 def _upsert(kind: str, object_id: int, title: str, body: str, *, new: bool = False) -> None:
     """``new``: the object was just inserted, so it has no row yet (no query to look)."""
-    entry = None
-    if not new:
-        entry = db.session.execute(
-            select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id == object_id)
-        ).scalar()
+    if new:
+        values = {"kind": kind, "object_id": object_id, "title": title, "body": body}
+        db.session.execute(_NEW_ENTRY, values)
+        return
+    entry = db.session.execute(
+        select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id == object_id)
+    ).scalar()
     if entry is None:
         db.session.add(SearchEntry(kind=kind, object_id=object_id, title=title, body=body))
     else:
