@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, select, update
 
 from forum.db import utcnow, write_intent
 from forum.extensions import db
@@ -174,16 +174,32 @@ def _due(ids: list[int] | None, limit: int):
     return stmt.order_by(OutboxMail.id).limit(limit)
 
 
+def _log_due_statement(among_ids: bool):
+    """Mark the due mails (among ``ids``, or all) sent, returning what to log."""
+    outbox = OutboxMail.__table__
+    due = select(outbox.c.id).where(outbox.c.sent_at.is_(None), outbox.c.attempts < MAX_ATTEMPTS)
+    if among_ids:
+        due = due.where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    due = due.order_by(outbox.c.id).limit(bindparam("limit"))
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(sent_at=bindparam("now", type_=DateTime))
+        .returning(outbox.c.id, outbox.c.to_address, outbox.c.subject, outbox.c.text_body)
+    )
+
+
+#: Built once (every reply that mails someone runs one), on the table: the commit that
+#: follows expires the session's objects.
+_LOG_DUE = {among_ids: _log_due_statement(among_ids) for among_ids in (True, False)}
+
+
 def _to_log(ids: list[int] | None, limit: int) -> int:
     """No mail server: write the due mails to the log, marked sent in one statement."""
-    due = _due(ids, limit).with_only_columns(OutboxMail.id).scalar_subquery()
-    rows = db.session.execute(
-        update(OutboxMail)
-        .where(OutboxMail.id.in_(due))
-        .values(sent_at=utcnow())
-        .returning(OutboxMail.id, OutboxMail.to_address, OutboxMail.subject, OutboxMail.text_body),
-        execution_options={"synchronize_session": False},  # the commit below expires them
-    ).all()
+    params = {"limit": limit, "now": utcnow()}
+    if ids is not None:
+        params["ids"] = ids
+    rows = db.session.execute(_LOG_DUE[ids is not None], params).all()
     for row in sorted(rows):
         current_app.logger.info(
             "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", row.to_address, row.subject,
