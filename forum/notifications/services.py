@@ -15,6 +15,7 @@ Recipients who may not see the content are dropped
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -291,14 +292,15 @@ class Event:
     mail: dict = field(default_factory=dict)
 
 
+_PREFERENCES = select(MailPreference.user_id, MailPreference.kind, MailPreference.delivery).where(
+    MailPreference.user_id.in_(bindparam("users", expanding=True))
+)
+
+
 def _preferences(user_ids: list[int]) -> dict[tuple[int, str], str]:
     if not user_ids:
         return {}
-    rows = db.session.execute(
-        select(MailPreference.user_id, MailPreference.kind, MailPreference.delivery).where(
-            MailPreference.user_id.in_(user_ids)
-        )
-    )
+    rows = db.session.execute(_PREFERENCES, {"users": user_ids})
     return {(user_id, kind): delivery for user_id, kind, delivery in rows}
 
 
@@ -431,6 +433,38 @@ _SOURCES = {
 }
 
 
+@functools.cache
+def _recipients_query(mentions: bool, reply: bool, new_thread: bool):
+    """Every recipient of a post with its row and source, as one query: built once per
+    shape (building it, a UNION ALL of up to four sources, costs more than running it)."""
+    sources = [
+        select(ThreadState.user_id, ThreadState.level.label("source")).where(
+            ThreadState.thread_id == bindparam("thread"),
+            ThreadState.level.in_([Level.WATCHING.value, _MUTED]),
+        )
+    ]
+    if mentions:
+        sources.append(
+            select(User.id, literal(Kind.MENTION.value)).where(
+                User.username_key.in_(bindparam("keys", expanding=True))
+            )
+        )
+    if reply:
+        sources.append(
+            select(Post.author_id, literal(Kind.REPLY.value)).where(
+                Post.id == bindparam("parent"), Post.deleted_at.is_(None)
+            )
+        )
+    if new_thread:
+        sources.append(
+            select(ThemeWatch.user_id, literal(Kind.NEW_THREAD.value)).where(
+                ThemeWatch.theme_id == bindparam("theme")
+            )
+        )
+    rows = union_all(*sources).subquery() if len(sources) > 1 else sources[0].subquery()
+    return select(User, rows.c.source).join(rows, User.id == rows.c.user_id)
+
+
 def _recipients_of(
     post: Post, thread: Thread, new_thread: bool
 ) -> tuple[dict[int, Kind], list[User]]:
@@ -439,38 +473,14 @@ def _recipients_of(
     Mentioned members, the parent's author, the thread's watchers and, for a new
     thread, the theme's watchers; never the author, never a member who muted the thread.
     """
-    sources = [
-        select(ThreadState.user_id, ThreadState.level.label("source")).where(
-            ThreadState.thread_id == thread.id,
-            ThreadState.level.in_([Level.WATCHING.value, _MUTED]),
-        )
-    ]
-    names = content.mentioned_usernames(post.body_source)
-    if names:
-        from forum.accounts.services import username_key
+    from forum.accounts.services import username_key
 
-        keys = {username_key(name) for name in names}
-        sources.append(
-            select(User.id, literal(Kind.MENTION.value)).where(User.username_key.in_(keys))
-        )
-    if post.parent_id is not None:
-        sources.append(
-            select(Post.author_id, literal(Kind.REPLY.value)).where(
-                Post.id == post.parent_id, Post.deleted_at.is_(None)
-            )
-        )
-    if new_thread:
-        sources.append(
-            select(ThemeWatch.user_id, literal(Kind.NEW_THREAD.value)).where(
-                ThemeWatch.theme_id == thread.theme_id
-            )
-        )
-    rows = union_all(*sources).subquery() if len(sources) > 1 else sources[0].subquery()
+    keys = sorted({username_key(name) for name in content.mentioned_usernames(post.body_source)})
+    query = _recipients_query(bool(keys), post.parent_id is not None, new_thread)
+    params = {"thread": thread.id, "keys": keys, "parent": post.parent_id, "theme": thread.theme_id}
     kinds: dict[int, set[Kind]] = defaultdict(set)
     muted, users = set(), {}
-    for user, source in db.session.execute(
-        select(User, rows.c.source).join(rows, User.id == rows.c.user_id)
-    ):
+    for user, source in db.session.execute(query, params):
         users[user.id] = user
         if source == _MUTED:
             muted.add(user.id)
