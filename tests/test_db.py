@@ -166,3 +166,29 @@ def test_the_reply_view_reads_first():
     from forum.discussions.views import reply
 
     assert reply.forum_reads_first
+
+
+def test_a_writer_takes_the_lock_soon_after_it_is_released(app, database):
+    """It waits for another writer (without failing), then the busy timeout is as before."""
+    if database[0] != "sqlite":
+        pytest.skip("SQLite locking only")
+    import time
+
+    path = database[1].removeprefix("sqlite:///")
+    thread = make_thread(app, make_user(app, "alice"))
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.1, lambda: blocker.execute("ROLLBACK"))
+    with app.app_context(), reads_first():
+        timeout = db.session.execute(text("PRAGMA busy_timeout")).scalar()
+        release.start()
+        started = time.monotonic()
+        db.session.execute(update(Thread).values(reply_count=Thread.reply_count + 1))
+        waited = time.monotonic() - started
+        db.session.commit()
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == timeout
+    release.join()
+    blocker.close()
+    assert 0.09 < waited < 0.5
+    with app.app_context():
+        assert db.session.get(Thread, thread.id).reply_count == 1
