@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import content
 from forum.accounts.models import User
@@ -258,8 +259,12 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
     notifications.record_own_post(post, posts_in_thread=replies + 1)
+    post_id = post.id
     db.session.commit()
     notifications.after_post(post)
+    # Their commits expired ``post``: its id is known, so reading it back costs no query
+    # (the view redirects to it); any other attribute is loaded again when read.
+    set_committed_value(post, "id", post_id)
     return post
 
 

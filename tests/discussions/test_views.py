@@ -922,9 +922,8 @@ def test_theme_page_query_count_does_not_grow_with_the_theme(
 #: the theme's counters, the author's own read position and watch; then notifying: the
 #: post with its thread and author, every recipient with its row (one UNION ALL), their
 #: mail preferences, the mail, the notifications, the unread counters; the mail marked
-#: sent (no mail server: to the log); the post's id for the redirect. Constant in the
-#: number of watchers.
-REPLY_QUERIES = 19
+#: sent (no mail server: to the log). Constant in the number of watchers.
+REPLY_QUERIES = 18
 
 
 def test_reply_query_count_does_not_grow_with_the_watchers(app, client, auth, query_counter):
