@@ -1,6 +1,7 @@
 """Mails: written to the outbox in the event's transaction, sent after commit over SMTP.
 
-:func:`queue` adds a rendered mail to the outbox (the caller commits);
+:func:`queue` adds a rendered mail to the outbox (the caller commits; :func:`queue_rows`
+adds several, made by :func:`compose`, in one statement);
 :func:`deliver` sends unsent mails through :mod:`smtplib`, or writes them to the
 log when ``FORUM_MAIL_SERVER`` is unset (laptop default; one ``UPDATE … RETURNING``
 marks them sent and returns what to log). A failure leaves the
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import DateTime, bindparam, select, update
+from sqlalchemy import DateTime, bindparam, insert, select, update
 
 from forum.db import utcnow, write_intent
 from forum.extensions import db
@@ -83,7 +84,7 @@ def render(template: str, locale: str | None, **context) -> tuple[str, str]:
     return text, html
 
 
-def queue(
+def compose(
     to_address: str,
     subject: str,
     template: str,
@@ -91,20 +92,39 @@ def queue(
     user=None,
     unsubscribe_url: str = "",
     **context,
-) -> OutboxMail:
-    """Render a mail and add it to the outbox; the caller commits, then :func:`deliver`."""
+) -> dict:
+    """Render a mail into an outbox row, not stored yet (:func:`queue`, :func:`queue_rows`)."""
     locale = getattr(user, "locale", None)
     text, html = render(template, locale, user=user, unsubscribe_url=unsubscribe_url, **context)
-    mail = OutboxMail(
-        user_id=getattr(user, "id", None),
-        to_address=to_address,
-        subject=subject[:300],
-        text_body=text,
-        html_body=html,
-        unsubscribe_url=unsubscribe_url,
-    )
+    return {
+        "user_id": getattr(user, "id", None),
+        "to_address": to_address,
+        "subject": subject[:300],
+        "text_body": text,
+        "html_body": html,
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def queue(to_address: str, subject: str, template: str, **kwargs) -> OutboxMail:
+    """Render a mail and add it to the outbox; the caller commits, then :func:`deliver`."""
+    mail = OutboxMail(**compose(to_address, subject, template, **kwargs))
     db.session.add(mail)
     return mail
+
+
+#: Built once, on the table: the fan-out of every reply that mails someone runs it.
+_QUEUE_ROWS = insert(OutboxMail.__table__).returning(OutboxMail.__table__.c.id)
+
+
+def queue_rows(rows: list[dict]) -> list[int]:
+    """Add mails made by :func:`compose` to the outbox in one statement; returns their ids.
+
+    The caller commits, then :func:`deliver`.
+    """
+    if not rows:
+        return []
+    return list(db.session.execute(_QUEUE_ROWS, rows).scalars())
 
 
 #: Long headers are kept whole, never RFC 2047-encoded: mail clients read the

@@ -352,19 +352,18 @@ def _fan_out(users: list[User], event: Event) -> list[int]:
             outbox.append(_notification_mail(user, kind, event))
     db.session.execute(_NOTIFY, rows)
     db.session.execute(_RING, {"recipients": ids})
-    db.session.flush()
-    mail_ids = [row.id for row in outbox]
+    mail_ids = mail.queue_rows(outbox)
     db.session.commit()
     return mail_ids
 
 
-def _notification_mail(user: User, kind: Kind, event: Event):
+def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
     with force_locale(user.locale or "fr"):
         subject = _subject(kind, event)
     context = dict(event.mail)
     if kind == Kind.MODERATION:
         context["headline"] = subject  # in the member's language
-    return mail.queue(
+    return mail.compose(
         user.email,
         subject,
         "notification",
@@ -494,6 +493,15 @@ def _recipients_of(
     return kind_of, [users[user_id] for user_id in kind_of]
 
 
+#: A post with its thread (theme joined) and its author, in one query built once.
+_POST_THREAD_AUTHOR = (
+    select(Post, Thread, User)
+    .join(Post.thread)
+    .join(User, User.id == Post.author_id)
+    .where(Post.id == bindparam("post"))
+)
+
+
 def after_post(post: Post, *, new_thread: bool = False) -> None:
     """Notify who should learn of ``post`` (committed already). Never raises.
 
@@ -503,12 +511,7 @@ def after_post(post: Post, *, new_thread: bool = False) -> None:
     post_id = inspect(post).identity[0]  # the commit expired ``post``: no reload for its id
     try:
         with reads_first():
-            post, thread, author = db.session.execute(
-                select(Post, Thread, User)
-                .join(Post.thread)
-                .join(User, User.id == Post.author_id)
-                .where(Post.id == post_id)
-            ).one()
+            post, thread, author = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).one()
             kind_of, candidates = _recipients_of(post, thread, new_thread)
             users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
             event = Event(
