@@ -245,6 +245,8 @@ def render_markdown(source: str) -> str:
 
 def mentioned_usernames(source: str) -> list[str]:
     """The pseudos ``source`` mentions as ``@pseudo`` (outside code and links), at most 20."""
+    if "@" not in source and "&" not in source:
+        return []  # no "@", not even as an entity (&#64;): nothing to parse for
     env: dict = {}
     _MD.parse(source, env)
     return env.get("mentions", [])[:MAX_MENTIONS]

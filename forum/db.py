@@ -6,16 +6,29 @@ foreign keys, ``synchronous=NORMAL``). Transactions that will write start with
 failing at once with "database is locked" when a read lock must be upgraded:
 every request that is not GET/HEAD/OPTIONS is such a transaction, and code
 outside a request (CLI, benchmarks) asks for it with :func:`write_intent`.
+
+SQLite has one write lock for the whole database, held from ``BEGIN IMMEDIATE`` to
+the commit. A hot write path whose checks and rendering take longer than its writes
+can ask to read first (:func:`reads_first`, on a view or around a block): its reads
+then run outside any transaction, each statement on its own like PostgreSQL's READ
+COMMITTED, and the first statement that writes opens ``BEGIN IMMEDIATE``. No read
+snapshot is held when the lock is requested, so the writer queues on the busy timeout
+as before; the lock is only held from the first write to the commit.
+
+Every ``BEGIN IMMEDIATE`` goes through :func:`take_write_lock`, which tries again every
+half millisecond rather than letting SQLite's busy handler sleep ever longer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.routing import IntegerConverter
@@ -30,7 +43,11 @@ NAMING_CONVENTION = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_write_intent: ContextVar[bool] = ContextVar("forum_write_intent", default=False)
+IMMEDIATE, READS_FIRST = "immediate", "reads-first"
+#: How transactions begun in this context start on SQLite (the innermost block wins).
+_begin_mode: ContextVar[str | None] = ContextVar("forum_begin_mode", default=None)
+#: Statements that run outside a transaction in reads-first mode (BEGIN opens one).
+_NOT_WRITES = ("SELECT", "PRAGMA", "BEGIN")
 
 
 #: Ids are 32-bit ``integer`` columns on PostgreSQL: a larger number names no row (and
@@ -60,19 +77,43 @@ class TimestampMixin:
 
 
 @contextmanager
-def write_intent() -> Iterator[None]:
-    """Make transactions begun inside this block ``BEGIN IMMEDIATE`` on SQLite."""
-    token = _write_intent.set(True)
+def _mode(mode: str) -> Iterator[None]:
+    token = _begin_mode.set(mode)
     try:
         yield
     finally:
-        _write_intent.reset(token)
+        _begin_mode.reset(token)
 
 
-def _wants_immediate() -> bool:
-    if _write_intent.get():
-        return True
-    return has_request_context() and request.method not in SAFE_METHODS
+def write_intent():
+    """Make transactions begun inside this block ``BEGIN IMMEDIATE`` on SQLite."""
+    return _mode(IMMEDIATE)
+
+
+def reads_first(view: Callable | None = None):
+    """Read outside the write lock until the first write (SQLite; nothing on PostgreSQL).
+
+    As a decorator, for the whole request of a view whose service does its checks
+    and rendering before its first write; as a context manager (``with
+    reads_first():``), for the transactions begun inside the block. Reads are not
+    isolated from each other (each sees the latest commit); everything from the
+    first write to the commit is one ``BEGIN IMMEDIATE`` transaction.
+    """
+    if view is None:
+        return _mode(READS_FIRST)
+    view.forum_reads_first = True
+    return view
+
+
+def _begin_statement() -> str | None:
+    """The statement that opens a transaction here, None to read outside one."""
+    mode = _begin_mode.get()
+    if mode is None and has_request_context() and request.method not in SAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint)
+        mode = READS_FIRST if getattr(view, "forum_reads_first", False) else IMMEDIATE
+    if mode == READS_FIRST:
+        return None
+    return "BEGIN IMMEDIATE" if mode == IMMEDIATE else "BEGIN"
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -91,4 +132,51 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+        statement = _begin_statement()
+        if statement:
+            connection.exec_driver_sql(statement)
+
+    def _on_execute(cursor, statement, *_args) -> bool:
+        if statement == "BEGIN IMMEDIATE":  # from _on_begin
+            take_write_lock(cursor)
+            return True  # done: SQLAlchemy does not run it again
+        # Reads-first mode: the first statement that may write, with no transaction
+        # open on the driver's connection, opens the write transaction. (Any other
+        # transaction began with a BEGIN, so this never fires inside one.)
+        if not cursor.connection.in_transaction and not statement.lstrip().upper().startswith(
+            _NOT_WRITES
+        ):
+            take_write_lock(cursor)
+        return False  # SQLAlchemy runs the statement itself
+
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        event.listen(engine, name, _on_execute)
+
+
+#: Between two tries for SQLite's write lock.
+WRITE_LOCK_POLL_S = 0.0005
+
+
+def take_write_lock(cursor) -> None:
+    """``BEGIN IMMEDIATE``, tried again every half millisecond up to the busy timeout.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries: a
+    worker waiting for another's 2 ms transaction would sleep 3 ms or more, idle. On
+    timeout, raises "database is locked" as SQLite would.
+    """
+    timeout_ms = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline = time.monotonic() + timeout_ms / 1000
+    cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(WRITE_LOCK_POLL_S)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")

@@ -10,7 +10,14 @@ from urllib.parse import unquote
 
 import pytest
 
-from forum.content import RENDER_VERSION, _sanitize, plain_text, quote_markdown, render_markdown
+from forum.content import (
+    RENDER_VERSION,
+    _sanitize,
+    mentioned_usernames,
+    plain_text,
+    quote_markdown,
+    render_markdown,
+)
 
 REL = "nofollow ugc noopener noreferrer"
 
@@ -526,3 +533,17 @@ def test_plain_text_default_limit():
 def test_plain_text_rejects_nonpositive_limit():
     with pytest.raises(ValueError):
         plain_text("<p>x</p>", limit=0)
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("Bonjour @alice et @bob.", ["alice", "bob"]),
+        ("&#64;alice, &#x40;bob et &commat;carole", ["alice", "bob", "carole"]),
+        ("Écrire à alice@exemple.org", []),
+        ("`@alice` en code", []),
+        ("Ni arobase ni entité : personne.", []),
+    ],
+)
+def test_mentioned_usernames(source, names):
+    assert mentioned_usernames(source) == names

@@ -8,8 +8,9 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
+from forum.db import reads_first
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.search.models import include_object
@@ -110,3 +111,84 @@ def test_sqlite_lock_beyond_timeout_answers_503(make_app, database, tmp_path):
         f"/threads/{thread.id}/reply", data={"body": "Débloquée.", "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+def _write_lock_free(path: str) -> bool:
+    """Whether another connection could take SQLite's write lock right now."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False
+    else:
+        other.execute("ROLLBACK")
+        return True
+    finally:
+        other.close()
+
+
+def test_reads_first_takes_the_write_lock_at_the_first_write(app, database):
+    if database[0] != "sqlite":
+        pytest.skip("SQLite locking only")
+    path = database[1].removeprefix("sqlite:///")
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    with app.app_context(), reads_first():
+        assert db.session.get(Thread, thread.id).reply_count == 0
+        assert _write_lock_free(path)  # reading holds nothing
+        db.session.execute(
+            update(Thread).where(Thread.id == thread.id).values(reply_count=Thread.reply_count + 1)
+        )
+        assert not _write_lock_free(path)  # from the first write to the commit
+        assert db.session.execute(select(Thread.reply_count)).scalar() == 1
+        db.session.commit()
+        assert _write_lock_free(path)
+    with app.app_context():
+        assert db.session.get(Thread, thread.id).reply_count == 1
+
+
+def test_reads_first_rolls_back_whole(app, database):
+    """Everything from the first write on is one transaction: a rollback leaves nothing."""
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    with app.app_context(), reads_first():
+        db.session.get(Thread, thread.id)
+        db.session.execute(update(Thread).values(reply_count=Thread.reply_count + 1))
+        db.session.execute(update(Thread).values(title="Titre remplacé"))
+        db.session.rollback()
+    with app.app_context():
+        stored = db.session.get(Thread, thread.id)
+        assert (stored.reply_count, stored.title) == (0, thread.title)
+
+
+def test_the_reply_view_reads_first():
+    """Its service checks and renders before the first write (forum.discussions.services)."""
+    from forum.discussions.views import reply
+
+    assert reply.forum_reads_first
+
+
+def test_a_writer_takes_the_lock_soon_after_it_is_released(app, database):
+    """It waits for another writer (without failing), then the busy timeout is as before."""
+    if database[0] != "sqlite":
+        pytest.skip("SQLite locking only")
+    import time
+
+    path = database[1].removeprefix("sqlite:///")
+    thread = make_thread(app, make_user(app, "alice"))
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.1, lambda: blocker.execute("ROLLBACK"))
+    with app.app_context(), reads_first():
+        timeout = db.session.execute(text("PRAGMA busy_timeout")).scalar()
+        release.start()
+        started = time.monotonic()
+        db.session.execute(update(Thread).values(reply_count=Thread.reply_count + 1))
+        waited = time.monotonic() - started
+        db.session.commit()
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == timeout
+    release.join()
+    blocker.close()
+    assert 0.09 < waited < 0.5
+    with app.app_context():
+        assert db.session.get(Thread, thread.id).reply_count == 1

@@ -19,8 +19,13 @@ class ThreadForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Votre réponse"), _BODY)
+    # A label of its own (never shown): WTForms would otherwise translate a default one,
+    # loading its message catalogue from disk on every request.
     parent_id = IntegerField(
-        widget=None, validators=[Optional(), NumberRange(min=1)], render_kw={"hidden": True}
+        "",
+        widget=None,
+        validators=[Optional(), NumberRange(min=1)],
+        render_kw={"hidden": True},
     )
 
 

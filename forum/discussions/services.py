@@ -14,7 +14,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import content
 from forum.accounts.models import User
@@ -108,19 +110,51 @@ def _render(body: str) -> dict:
     }
 
 
+# The counters every new post moves, built once and run on the tables: building an
+# ORM statement and keeping the session's objects in step costs several times more than
+# running it, and the commit that follows expires those objects anyway.
+_posts, _threads, _themes, _users = (model.__table__ for model in (Post, Thread, Theme, User))
+#: The parent's child counter hands out the sibling rank atomically.
+_NEXT_RANK = (
+    update(_posts)
+    .where(_posts.c.id == bindparam("parent"))
+    .values(child_count=_posts.c.child_count + 1)
+    .returning(_posts.c.child_count)
+)
+_NEW_POST = insert(_posts).returning(_posts.c.id)
+#: Returns the thread's new reply count.
+_COUNT_REPLY = (
+    update(_threads)
+    .where(_threads.c.id == bindparam("thread"))
+    .values(
+        reply_count=_threads.c.reply_count + 1,
+        last_post_at=bindparam("now", type_=DateTime),
+        last_post_author_id=bindparam("author"),
+    )
+    .returning(_threads.c.reply_count)
+)
+_COUNT_AUTHOR_POST = (
+    update(_users)
+    .where(_users.c.id == bindparam("author"))
+    .values(post_count=_users.c.post_count + 1)
+)
+_COUNT_THEME_POST = (
+    update(_themes)
+    .where(_themes.c.id == bindparam("theme"))
+    .values(
+        post_count=_themes.c.post_count + 1,
+        thread_count=_themes.c.thread_count + bindparam("new_threads"),
+        last_post_at=bindparam("now", type_=DateTime),
+    )
+)
+
+
 def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
     """Move the counters a new post moves, in SQL, in the current transaction."""
+    db.session.execute(_COUNT_AUTHOR_POST, {"author": author.id})
     db.session.execute(
-        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
-    )
-    db.session.execute(
-        update(Theme)
-        .where(Theme.id == thread.theme_id)
-        .values(
-            post_count=Theme.post_count + 1,
-            thread_count=Theme.thread_count + (1 if new_thread else 0),
-            last_post_at=now,
-        )
+        _COUNT_THEME_POST,
+        {"theme": thread.theme_id, "new_threads": 1 if new_thread else 0, "now": now},
     )
 
 
@@ -166,8 +200,9 @@ def create_thread(
     )
     db.session.add(post)
     db.session.flush()
-    search.index_post(post, thread)
+    search.index_post(post, thread, new=True)
     _count_post(author, thread, now, new_thread=True)
+    notifications.record_own_post(post, posts_in_thread=1)
     if commit:
         db.session.commit()
         notifications.after_post(post, new_thread=True)
@@ -178,6 +213,10 @@ def create_thread(
 
 def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -> Post:
     """Add a reply to ``parent`` (the opening post when None) in ``thread``.
+
+    Everything that only reads (checks, screening, rendering) comes before the first
+    write, so that on SQLite the write lock is held for the writes alone when the view
+    reads first (:func:`forum.db.reads_first`).
 
     :raise Refused: bad body, or a parent that cannot be answered.
     :raise 403: ``author`` may not reply in this thread.
@@ -200,40 +239,38 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         )
     if parent.depth >= MAX_STORED_DEPTH:
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
+    rendered = _render(body)
 
-    # The parent's child counter hands out the sibling rank atomically.
-    rank = db.session.execute(
-        update(Post)
-        .where(Post.id == parent.id)
-        .values(child_count=Post.child_count + 1)
-        .returning(Post.child_count)
-    ).scalar_one()
+    rank = db.session.execute(_NEXT_RANK, {"parent": parent.id}).scalar_one()
     now = utcnow()
-    post = Post(
-        thread_id=thread.id,
-        parent_id=parent.id,
-        author_id=author.id,
-        path=parent.path + path_segment(rank),
-        depth=parent.depth + 1,
-        created_at=now,
-        pending_at=pending_at,
-        **_render(body),
-    )
+    values = {
+        "thread_id": thread.id,
+        "parent_id": parent.id,
+        "author_id": author.id,
+        "path": parent.path + path_segment(rank),
+        "depth": parent.depth + 1,
+        "created_at": now,
+        "pending_at": pending_at,
+        **rendered,
+    }
+    # Inserted on the table, then handed to the session as the row it is: the unit of
+    # work's flush would cost several times the INSERT (columns left to their defaults
+    # are read from the row if asked for).
+    post = Post(id=db.session.execute(_NEW_POST, values).scalar_one(), **values)
+    make_transient_to_detached(post)
     db.session.add(post)
-    db.session.flush()
-    search.index_post(post, thread)
-    db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(
-            reply_count=Thread.reply_count + 1,
-            last_post_at=now,
-            last_post_author_id=author.id,
-        )
-    )
+    search.index_post(post, thread, new=True)
+    replies = db.session.execute(
+        _COUNT_REPLY, {"thread": thread.id, "now": now, "author": author.id}
+    ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
+    notifications.record_own_post(post, posts_in_thread=replies + 1)
+    post_id = post.id
     db.session.commit()
     notifications.after_post(post)
+    # Their commits expired ``post``: its id is known, so reading it back costs no query
+    # (the view redirects to it); any other attribute is loaded again when read.
+    set_committed_value(post, "id", post_id)
     return post
 
 

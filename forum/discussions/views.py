@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forum import content
+from forum.db import reads_first
 from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
@@ -215,6 +216,7 @@ def permalink(post_id: int):
 
 
 @bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
+@reads_first  # the checks and the rendering wait for no other writer
 @limits.post
 @login_required
 def reply(thread_id: int):

@@ -1,8 +1,10 @@
 """Mails: written to the outbox in the event's transaction, sent after commit over SMTP.
 
-:func:`queue` adds a rendered mail to the outbox (the caller commits);
+:func:`queue` adds a rendered mail to the outbox (the caller commits; :func:`queue_rows`
+adds several, made by :func:`compose`, in one statement);
 :func:`deliver` sends unsent mails through :mod:`smtplib`, or writes them to the
-log when ``FORUM_MAIL_SERVER`` is unset (laptop default). A failure leaves the
+log when ``FORUM_MAIL_SERVER`` is unset (laptop default; one ``UPDATE … RETURNING``
+marks them sent and returns what to log). A failure leaves the
 mail in the outbox with the error; ``flask forum send-mail`` tries again, up to
 :data:`MAX_ATTEMPTS` times. Nothing here raises into a request.
 """
@@ -20,9 +22,9 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import DateTime, bindparam, insert, select, update
 
-from forum.db import utcnow
+from forum.db import utcnow, write_intent
 from forum.extensions import db
 from forum.notifications.models import OutboxMail
 
@@ -82,7 +84,7 @@ def render(template: str, locale: str | None, **context) -> tuple[str, str]:
     return text, html
 
 
-def queue(
+def compose(
     to_address: str,
     subject: str,
     template: str,
@@ -90,20 +92,39 @@ def queue(
     user=None,
     unsubscribe_url: str = "",
     **context,
-) -> OutboxMail:
-    """Render a mail and add it to the outbox; the caller commits, then :func:`deliver`."""
+) -> dict:
+    """Render a mail into an outbox row, not stored yet (:func:`queue`, :func:`queue_rows`)."""
     locale = getattr(user, "locale", None)
     text, html = render(template, locale, user=user, unsubscribe_url=unsubscribe_url, **context)
-    mail = OutboxMail(
-        user_id=getattr(user, "id", None),
-        to_address=to_address,
-        subject=subject[:300],
-        text_body=text,
-        html_body=html,
-        unsubscribe_url=unsubscribe_url,
-    )
+    return {
+        "user_id": getattr(user, "id", None),
+        "to_address": to_address,
+        "subject": subject[:300],
+        "text_body": text,
+        "html_body": html,
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def queue(to_address: str, subject: str, template: str, **kwargs) -> OutboxMail:
+    """Render a mail and add it to the outbox; the caller commits, then :func:`deliver`."""
+    mail = OutboxMail(**compose(to_address, subject, template, **kwargs))
     db.session.add(mail)
     return mail
+
+
+#: Built once, on the table: the fan-out of every reply that mails someone runs it.
+_QUEUE_ROWS = insert(OutboxMail.__table__).returning(OutboxMail.__table__.c.id)
+
+
+def queue_rows(rows: list[dict]) -> list[int]:
+    """Add mails made by :func:`compose` to the outbox in one statement; returns their ids.
+
+    The caller commits, then :func:`deliver`.
+    """
+    if not rows:
+        return []
+    return list(db.session.execute(_QUEUE_ROWS, rows).scalars())
 
 
 #: Long headers are kept whole, never RFC 2047-encoded: mail clients read the
@@ -153,27 +174,66 @@ def deliver(ids: Iterable[int] | None = None, *, limit: int = 500) -> tuple[int,
 
     Commits its own bookkeeping; never raises (an error is kept on the mail).
     """
-    stmt = select(OutboxMail).where(
-        OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS
-    )
     if ids is not None:
         ids = list(ids)
         if not ids:
             return 0, 0
+    if not mail_enabled():
+        return _to_log(ids, limit), 0
+    # One sender at a time takes a mail: on SQLite the write lock is held from the read.
+    with write_intent():
+        return _send(ids, limit)
+
+
+def _due(ids: list[int] | None, limit: int):
+    stmt = select(OutboxMail).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS
+    )
+    if ids is not None:
         stmt = stmt.where(OutboxMail.id.in_(ids))
-    mails = list(db.session.execute(stmt.order_by(OutboxMail.id).limit(limit)).scalars())
+    return stmt.order_by(OutboxMail.id).limit(limit)
+
+
+def _log_due_statement(among_ids: bool):
+    """Mark the due mails (among ``ids``, or all) sent, returning what to log."""
+    outbox = OutboxMail.__table__
+    due = select(outbox.c.id).where(outbox.c.sent_at.is_(None), outbox.c.attempts < MAX_ATTEMPTS)
+    if among_ids:
+        due = due.where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    due = due.order_by(outbox.c.id).limit(bindparam("limit"))
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(sent_at=bindparam("now", type_=DateTime))
+        .returning(outbox.c.id, outbox.c.to_address, outbox.c.subject, outbox.c.text_body)
+    )
+
+
+#: Built once (every reply that mails someone runs one), on the table: the commit that
+#: follows expires the session's objects.
+_LOG_DUE = {among_ids: _log_due_statement(among_ids) for among_ids in (True, False)}
+
+
+def _to_log(ids: list[int] | None, limit: int) -> int:
+    """No mail server: write the due mails to the log, marked sent in one statement."""
+    params = {"limit": limit, "now": utcnow()}
+    if ids is not None:
+        params["ids"] = ids
+    rows = db.session.execute(_LOG_DUE[ids is not None], params).all()
+    for row in sorted(rows):
+        current_app.logger.info(
+            "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", row.to_address, row.subject,
+            row.text_body,
+        )  # fmt: skip
+    db.session.commit()
+    return len(rows)
+
+
+def _send(ids: list[int] | None, limit: int) -> tuple[int, int]:
+    mails = list(db.session.execute(_due(ids, limit)).scalars())
     if not mails:
         return 0, 0
     sent = failed = 0
-    if not mail_enabled():
-        for mail in mails:
-            current_app.logger.info(
-                "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", mail.to_address, mail.subject,
-                mail.text_body,
-            )  # fmt: skip
-            mail.sent_at = utcnow()
-        db.session.commit()
-        return len(mails), 0
     try:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:

@@ -2,16 +2,20 @@
 
 Notifications are created *after* the event's commit (:func:`after_post`,
 :func:`notify_seminar`), in their own transaction, and any error there is
-logged and swallowed: a post never fails or waits because of them. Fan-out
-costs a fixed number of queries whatever the number of recipients: one query
-per source of recipients, one for their rows, one for their preferences, one
-bulk insert, one counter update, one outbox insert. Recipients who may not see
-the content are dropped (:func:`forum.permissions.can`), and listings filter
-through :func:`forum.permissions.visible_posts` again when shown.
+logged and swallowed: a post never fails or waits because of them (the
+author's own read position and watch, :func:`record_own_post`, belong to the
+post's transaction). Fan-out costs a fixed number of queries whatever the
+number of recipients: one query for the recipients of every source with their
+rows, one for their preferences, one bulk insert, one counter update, one
+outbox insert; the reads and the rendering come before the first write.
+Recipients who may not see the content are dropped
+(:func:`forum.permissions.can`), and listings filter through
+:func:`forum.permissions.visible_posts` again when shown.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +25,20 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +46,7 @@ from sqlalchemy.orm import joinedload
 
 from forum import content
 from forum.accounts.models import User
-from forum.db import utcnow, write_intent
+from forum.db import reads_first, utcnow, write_intent
 from forum.discussions.models import Post, Theme, Thread
 from forum.errors import Refused
 from forum.extensions import db
@@ -275,14 +292,15 @@ class Event:
     mail: dict = field(default_factory=dict)
 
 
+_PREFERENCES = select(MailPreference.user_id, MailPreference.kind, MailPreference.delivery).where(
+    MailPreference.user_id.in_(bindparam("users", expanding=True))
+)
+
+
 def _preferences(user_ids: list[int]) -> dict[tuple[int, str], str]:
     if not user_ids:
         return {}
-    rows = db.session.execute(
-        select(MailPreference.user_id, MailPreference.kind, MailPreference.delivery).where(
-            MailPreference.user_id.in_(user_ids)
-        )
-    )
+    rows = db.session.execute(_PREFERENCES, {"users": user_ids})
     return {(user_id, kind): delivery for user_id, kind, delivery in rows}
 
 
@@ -293,6 +311,17 @@ def delivery_for(prefs: dict, user_id: int, kind: str) -> Delivery:
 def unsubscribe_url(user_id: int, kind: str) -> str:
     token = mail.sign(UNSUBSCRIBE_SALT, [user_id, kind])
     return mail.external_url("notifications.unsubscribe", token=token)
+
+
+# Built once and run on the tables: every reply that notifies someone runs them, and
+# building an ORM statement costs more than running it (the commit expires the objects).
+_notifications, _users = Notification.__table__, User.__table__
+_NOTIFY = insert(_notifications)
+_RING = (
+    update(_users)
+    .where(_users.c.id.in_(bindparam("recipients", expanding=True)))
+    .values(unread_notifications=_users.c.unread_notifications + 1)
+)
 
 
 def _fan_out(users: list[User], event: Event) -> list[int]:
@@ -321,25 +350,20 @@ def _fan_out(users: list[User], event: Event) -> list[int]:
         )
         if delivery == Delivery.IMMEDIATELY and user.email:
             outbox.append(_notification_mail(user, kind, event))
-    db.session.execute(insert(Notification), rows)
-    db.session.execute(
-        update(User)
-        .where(User.id.in_(ids))
-        .values(unread_notifications=User.unread_notifications + 1)
-    )
-    db.session.flush()
-    mail_ids = [row.id for row in outbox]
+    db.session.execute(_NOTIFY, rows)
+    db.session.execute(_RING, {"recipients": ids})
+    mail_ids = mail.queue_rows(outbox)
     db.session.commit()
     return mail_ids
 
 
-def _notification_mail(user: User, kind: Kind, event: Event):
+def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
     with force_locale(user.locale or "fr"):
         subject = _subject(kind, event)
     context = dict(event.mail)
     if kind == Kind.MODERATION:
         context["headline"] = subject  # in the member's language
-    return mail.queue(
+    return mail.compose(
         user.email,
         subject,
         "notification",
@@ -368,81 +392,128 @@ def _subject(kind: Kind, event: Event) -> str:
     return event.mail.get("headline", title)
 
 
-def _auto_watch(post: Post, thread: Thread) -> None:
-    """The author has read the thread up to their post, and follows it (a setting)."""
-    level = Level.WATCHING.value if current_app.config["FORUM_AUTO_WATCH"] else None
-    stmt = _insert(ThreadState).values(
-        user_id=post.author_id,
-        thread_id=thread.id,
-        level=level,
-        last_read_post_id=post.id,
-        read_count=thread.reply_count + 1,
-        updated_at=utcnow(),
-    )
+#: The author's own state after a post: the same upsert on SQLite and PostgreSQL, written
+#: out so that SQLAlchemy caches it (its dialect INSERT … ON CONFLICT is compiled anew on
+#: every call, which costs more than running it).
+_OWN_POST_STATE = text(
+    "INSERT INTO thread_states"
+    " (user_id, thread_id, level, last_read_post_id, read_count, updated_at)"
+    " VALUES (:user_id, :thread_id, :level, :post_id, :read_count, :updated_at)"
+    " ON CONFLICT (user_id, thread_id) DO UPDATE SET"
+    " level = coalesce(thread_states.level, excluded.level),"
+    " last_read_post_id = excluded.last_read_post_id,"
+    " read_count = excluded.read_count"
+).bindparams(bindparam("updated_at", type_=DateTime))
+
+
+def record_own_post(post: Post, posts_in_thread: int) -> None:
+    """In the post's transaction: its author has read the thread up to it, and follows
+    the thread (a setting). ``posts_in_thread``: opening post included, this one too."""
     db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "thread_id"],
-            set_={
-                "level": func.coalesce(ThreadState.level, stmt.excluded.level),
-                "last_read_post_id": stmt.excluded.last_read_post_id,
-                "read_count": stmt.excluded.read_count,
-            },
-        )
+        _OWN_POST_STATE,
+        {
+            "user_id": post.author_id,
+            "thread_id": post.thread_id,
+            "level": Level.WATCHING.value if current_app.config["FORUM_AUTO_WATCH"] else None,
+            "post_id": post.id,
+            "read_count": posts_in_thread,
+            "updated_at": utcnow(),
+        },
     )
 
 
-def _recipients_of(post: Post, thread: Thread, new_thread: bool) -> dict[int, Kind]:
-    kinds: dict[int, set[Kind]] = defaultdict(set)
-    names = content.mentioned_usernames(post.body_source)
-    if names:
-        from forum.accounts.services import username_key
+#: Where a recipient comes from, as the recipients query labels it.
+_MUTED = Level.MUTED.value
+_SOURCES = {
+    Kind.MENTION.value: Kind.MENTION,
+    Kind.REPLY.value: Kind.REPLY,
+    Level.WATCHING.value: Kind.WATCHED_POST,
+    Kind.NEW_THREAD.value: Kind.NEW_THREAD,
+}
 
-        keys = {username_key(name) for name in names}
-        for user_id in db.session.execute(select(User.id).where(User.username_key.in_(keys))):
-            kinds[user_id[0]].add(Kind.MENTION)
-    if post.parent_id is not None:
-        parent_author = db.session.execute(
-            select(Post.author_id).where(Post.id == post.parent_id, Post.deleted_at.is_(None))
-        ).scalar()
-        if parent_author is not None:
-            kinds[parent_author].add(Kind.REPLY)
-    muted = set()
-    for user_id, level in db.session.execute(
-        select(ThreadState.user_id, ThreadState.level).where(
-            ThreadState.thread_id == thread.id, ThreadState.level.in_(["watching", "muted"])
+
+@functools.cache
+def _recipients_query(mentions: bool, reply: bool, new_thread: bool):
+    """Every recipient of a post with its row and source, as one query: built once per
+    shape (building it, a UNION ALL of up to four sources, costs more than running it)."""
+    sources = [
+        select(ThreadState.user_id, ThreadState.level.label("source")).where(
+            ThreadState.thread_id == bindparam("thread"),
+            ThreadState.level.in_([Level.WATCHING.value, _MUTED]),
         )
-    ):
-        if level == Level.MUTED:
-            muted.add(user_id)
-        else:
-            kinds[user_id].add(Kind.WATCHED_POST)
+    ]
+    if mentions:
+        sources.append(
+            select(User.id, literal(Kind.MENTION.value)).where(
+                User.username_key.in_(bindparam("keys", expanding=True))
+            )
+        )
+    if reply:
+        sources.append(
+            select(Post.author_id, literal(Kind.REPLY.value)).where(
+                Post.id == bindparam("parent"), Post.deleted_at.is_(None)
+            )
+        )
     if new_thread:
-        for (user_id,) in db.session.execute(
-            select(ThemeWatch.user_id).where(ThemeWatch.theme_id == thread.theme_id)
-        ):
-            kinds[user_id].add(Kind.NEW_THREAD)
-    return {
+        sources.append(
+            select(ThemeWatch.user_id, literal(Kind.NEW_THREAD.value)).where(
+                ThemeWatch.theme_id == bindparam("theme")
+            )
+        )
+    rows = union_all(*sources).subquery() if len(sources) > 1 else sources[0].subquery()
+    return select(User, rows.c.source).join(rows, User.id == rows.c.user_id)
+
+
+def _recipients_of(
+    post: Post, thread: Thread, new_thread: bool
+) -> tuple[dict[int, Kind], list[User]]:
+    """Who hears of ``post`` and how, and their rows: one query whatever their number.
+
+    Mentioned members, the parent's author, the thread's watchers and, for a new
+    thread, the theme's watchers; never the author, never a member who muted the thread.
+    """
+    from forum.accounts.services import username_key
+
+    keys = sorted({username_key(name) for name in content.mentioned_usernames(post.body_source)})
+    query = _recipients_query(bool(keys), post.parent_id is not None, new_thread)
+    params = {"thread": thread.id, "keys": keys, "parent": post.parent_id, "theme": thread.theme_id}
+    kinds: dict[int, set[Kind]] = defaultdict(set)
+    muted, users = set(), {}
+    for user, source in db.session.execute(query, params):
+        users[user.id] = user
+        if source == _MUTED:
+            muted.add(user.id)
+        else:
+            kinds[user.id].add(_SOURCES[source])
+    kind_of = {
         user_id: next(kind for kind in PRIORITY if kind in found)
         for user_id, found in kinds.items()
         if user_id != post.author_id and user_id not in muted
     }
+    return kind_of, [users[user_id] for user_id in kind_of]
+
+
+#: A post with its thread (theme joined) and its author, in one query built once.
+_POST_THREAD_AUTHOR = (
+    select(Post, Thread, User)
+    .join(Post.thread)
+    .join(User, User.id == Post.author_id)
+    .where(Post.id == bindparam("post"))
+)
 
 
 def after_post(post: Post, *, new_thread: bool = False) -> None:
-    """Notify who should learn of ``post`` (committed already). Never raises."""
+    """Notify who should learn of ``post`` (committed already). Never raises.
+
+    Reads and renders first, then writes every row in one short transaction (on
+    SQLite the write lock is taken at the first insert, :func:`forum.db.reads_first`).
+    """
+    post_id = inspect(post).identity[0]  # the commit expired ``post``: no reload for its id
     try:
-        with write_intent():
-            post = db.session.get(Post, post.id)
-            thread = db.session.get(Thread, post.thread_id)
-            _auto_watch(post, thread)
-            kind_of = _recipients_of(post, thread, new_thread)
-            users = []
-            if kind_of:
-                candidates = db.session.execute(
-                    select(User).where(User.id.in_(list(kind_of)))
-                ).scalars()
-                users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
-            author = db.session.get(User, post.author_id)
+        with reads_first():
+            post, thread, author = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).one()
+            kind_of, candidates = _recipients_of(post, thread, new_thread)
+            users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
             event = Event(
                 kind_of=kind_of,
                 fields={"actor_id": post.author_id, "thread_id": thread.id, "post_id": post.id},
@@ -454,11 +525,10 @@ def after_post(post: Post, *, new_thread: bool = False) -> None:
                 },
             )
             mail_ids = _fan_out(users, event) if users else []
-            db.session.commit()
         mail.deliver_quietly(mail_ids)
     except Exception:
         db.session.rollback()
-        current_app.logger.exception("notifications for post %s failed", post.id)
+        current_app.logger.exception("notifications for post %s failed", post_id)
 
 
 def after_thread(thread: Thread) -> None:

@@ -39,7 +39,17 @@ def _text(body_html: str) -> str:
     return normalise(content.plain_text(body_html, limit=PLAIN_TEXT_LIMIT))
 
 
-def _upsert(kind: str, object_id: int, title: str, body: str) -> None:
+#: The row of an object just inserted: built once, run on the table (the hot path of
+#: every reply).
+_NEW_ENTRY = insert(SearchEntry.__table__)
+
+
+def _upsert(kind: str, object_id: int, title: str, body: str, *, new: bool = False) -> None:
+    """``new``: the object was just inserted, so it has no row yet (no query to look)."""
+    if new:
+        values = {"kind": kind, "object_id": object_id, "title": title, "body": body}
+        db.session.execute(_NEW_ENTRY, values)
+        return
     entry = db.session.execute(
         select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id == object_id)
     ).scalar()
@@ -49,10 +59,13 @@ def _upsert(kind: str, object_id: int, title: str, body: str) -> None:
         entry.title, entry.body = title, body
 
 
-def index_post(post: Post, thread: Thread) -> None:
-    """Add or refresh the index row of ``post`` (flushed), in the current transaction."""
+def index_post(post: Post, thread: Thread, *, new: bool = False) -> None:
+    """Add or refresh the index row of ``post`` (flushed), in the current transaction.
+
+    ``new``: ``post`` was inserted in this transaction (it has no index row yet).
+    """
     title = normalise(thread.title) if post.parent_id is None else ""
-    _upsert(POST, post.id, title, _text(post.body_html))
+    _upsert(POST, post.id, title, _text(post.body_html), new=new)
 
 
 def unindex_post(post: Post) -> None:

@@ -938,6 +938,54 @@ def test_theme_page_query_count_does_not_grow_with_the_theme(
     assert counts == [THEME_PAGE_QUERIES[viewer]] * 3
 
 
+#: Measured, for a member's reply to the opening post of a thread others watch (its
+#: author is mailed at once, the other watchers get a digest entry): the member, the
+#: thread (theme joined), the watched words, the opening post; the writes: the parent's
+#: child counter (the rank), the post, its search row, the thread's, the author's and
+#: the theme's counters, the author's own read position and watch; then notifying: the
+#: post with its thread and author, every recipient with its row (one UNION ALL), their
+#: mail preferences, the mail, the notifications, the unread counters; the mail marked
+#: sent (no mail server: to the log). Constant in the number of watchers.
+REPLY_QUERIES = 18
+
+
+def test_reply_query_count_does_not_grow_with_the_watchers(app, client, auth, query_counter):
+    from forum.notifications.models import Notification, OutboxMail
+
+    alice = make_user(app, "alice")
+    few, many = make_thread(app, alice), make_thread(app, alice)
+    for n in range(6):
+        watcher = make_user(app)
+        for thread in (few, many) if n < 2 else (many,):
+            make_reply(app, watcher, thread)  # repliers watch the thread
+    make_user(app, "bob")
+    auth.login("bob")
+    token = client.csrf_token()
+
+    counts = []
+    for thread in (few, many):
+        with query_counter() as counter:
+            response = client.post(
+                f"/threads/{thread.id}/reply",
+                data={"body": f"Une réponse dans le fil {thread.id}.", "csrf_token": token},
+            )
+        assert response.status_code == 302
+        counts.append(counter.count)
+
+    assert counts == [REPLY_QUERIES] * 2
+    with app.app_context():
+        bob_replies = select(Post.id).where(Post.author_id != alice.id).order_by(Post.id.desc())
+        last = db.session.execute(bob_replies.limit(1)).scalar()
+        told = db.session.execute(
+            select(Notification.kind, func.count())
+            .where(Notification.post_id == last)
+            .group_by(Notification.kind)
+        ).all()
+        assert sorted(told) == [("reply", 1), ("watched_post", 6)]
+        mailed = select(OutboxMail.sent_at).where(OutboxMail.subject.like("bob vous a répondu%"))
+        assert len(db.session.execute(mailed).all()) == 2
+
+
 def test_post_loads_join_their_thread_without_scanning_every_thread(app, client):
     """Branch pages, permalinks and search load a post with its thread (and theme).
 

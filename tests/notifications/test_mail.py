@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import select
 
+from forum.db import utcnow
 from forum.extensions import db
 from forum.notifications.models import MailPreference, OutboxMail
 from tests.factories import make_reply, make_thread, make_user
@@ -189,6 +190,21 @@ def test_without_mail_server_mails_go_to_the_log(app, caplog):
     assert any("alice@exemple.org" in record.getMessage() for record in caplog.records)
     with app.app_context():
         assert db.session.execute(select(OutboxMail.sent_at)).scalar() is not None
+
+
+def test_without_mail_server_each_due_mail_is_logged_once(app, caplog):
+    from forum.notifications import mail
+
+    with app.test_request_context():
+        queued = [mail.queue(f"m{n}@exemple.org", f"Sujet {n}", "notification") for n in range(3)]
+        queued[0].sent_at = utcnow()  # sent already
+        queued[1].attempts = mail.MAX_ATTEMPTS  # given up
+        db.session.commit()
+        with caplog.at_level(logging.INFO, logger="forum"):
+            assert mail.deliver() == (1, 0)
+            assert mail.deliver() == (0, 0)
+    logged = [r.getMessage() for r in caplog.records if "no FORUM_MAIL_SERVER" in r.getMessage()]
+    assert len(logged) == 1 and "m2@exemple.org: Sujet 2" in logged[0]
 
 
 def test_digest_reminds_of_a_seminar_starting_tomorrow(mail_app, smtp_server):

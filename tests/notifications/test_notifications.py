@@ -287,6 +287,29 @@ def test_a_failing_fan_out_never_fails_the_post(app, client, auth, monkeypatch):
         assert db.session.get(Thread, thread.id).reply_count == 1
 
 
+def test_the_authors_own_state_is_written_with_the_post(app, client, auth, monkeypatch):
+    """Read up to the reply, and watching: in the post's transaction, fan-out or not."""
+    from forum.notifications import services
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_recipients_of", broken)
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, alice)
+    make_reply(app, alice, thread)
+    auth.login("bob")
+    response = client.post_form(f"/threads/{thread.id}/reply", {"body": "Je suis ce fil."})
+    post_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        state = db.session.get(ThreadState, (bob.id, thread.id))
+        assert (state.level, state.last_read_post_id, state.read_count) == (
+            "watching",
+            post_id,
+            3,
+        )
+
+
 def test_mentioning_someone_who_cannot_see_the_thread_notifies_nobody(app, monkeypatch):
     from forum import permissions
 
