@@ -15,9 +15,9 @@ from forum.accounts.models import Role, User
 from forum.db import write_intent
 from forum.discussions import services as discussions
 from forum.discussions.models import Theme
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import services as moderation
+from forum.refusals import Refused
 from forum.search import services as search
 
 forum_cli = AppGroup("forum", help="Administration du forum Rencontres sociales.")

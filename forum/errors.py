@@ -1,4 +1,4 @@
-"""Errors in one place: the refusal services raise, and the HTTP error pages.
+"""Errors in one place: the HTTP error pages (services raise :class:`forum.refusals.Refused`).
 
 Pages are friendly French HTML (or JSON for ``/api/`` and clients that ask
 for it); a 500 rolls the session back and never shows a stack trace; a SQLite
@@ -14,15 +14,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum.extensions import db
-
-
-class Refused(Exception):
-    """A service refused a change; the message says why and what to do. Nothing changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 MESSAGES = {
     400: (_l("Requête incorrecte"), _l("La demande n'a pas pu être comprise. Vérifiez le formulaire et réessayez.")),

@@ -21,9 +21,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.accounts.models import Family, Role, User
 from forum.db import utcnow
-from forum.errors import Refused
 from forum.extensions import db
 from forum.notifications import mail
+from forum.refusals import Refused
 
 USERNAME_LENGTH = (3, 30)
 PASSWORD_LENGTH = (10, 1024)

@@ -24,13 +24,13 @@ from forum.accounts.forms import (
 )
 from forum.accounts.models import User
 from forum.discussions.models import Post, Thread
-from forum.errors import Refused
 from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
 from forum.moderation import limits
 from forum.moderation.notices import sanction_notice
 from forum.notifications import mail
 from forum.permissions import visible_posts, visible_threads
+from forum.refusals import Refused
 
 bp = Blueprint("accounts", __name__)
 

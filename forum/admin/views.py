@@ -14,13 +14,13 @@ from forum.accounts.services import username_key
 from forum.discussions import services
 from forum.discussions.forms import ThemeForm
 from forum.discussions.models import Theme
-from forum.errors import Refused
 from forum.extensions import db
 from forum.forms import form_page
 from forum.moderation import services as moderation
 from forum.moderation.forms import ModeratorForm, ReasonForm
 from forum.moderation.models import ThemeModerator
 from forum.permissions import Action, ensure
+from forum.refusals import Refused
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

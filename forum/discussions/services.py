@@ -29,11 +29,11 @@ from forum.discussions.models import (
     Thread,
     path_segment,
 )
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log, screening
 from forum.notifications import services as notifications
 from forum.permissions import Action, can, ensure
+from forum.refusals import Refused
 from forum.search import services as search
 
 MAX_BODY_LENGTH = 50_000

@@ -22,7 +22,6 @@ from forum.db import reads_first
 from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.moderation import limits
@@ -30,6 +29,7 @@ from forum.news.queries import published as published_news
 from forum.notifications import services as notifications
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ThreadRights, can, ensure, visible_threads
+from forum.refusals import Refused
 from forum.seminars import services as seminars
 
 bp = Blueprint("discussions", __name__)

@@ -21,7 +21,6 @@ from sqlalchemy.orm import joinedload
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions.models import Post, Thread
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log, sanctions
 from forum.moderation.models import Report, ReportReason, ReportStatus
@@ -29,6 +28,7 @@ from forum.moderation.services import check_reason, hide_post, review_pending
 from forum.notifications.models import ModerationEvent
 from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
+from forum.refusals import Refused
 
 NOTE_MAX = 1000
 

@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from forum.accounts.models import User
 from forum.accounts.services import end_other_sessions
 from forum.db import utcnow
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import FOREVER, Sanction, SanctionKind, UserNote
@@ -23,6 +22,7 @@ from forum.moderation.services import check_reason
 from forum.notifications.models import ModerationEvent
 from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure
+from forum.refusals import Refused
 
 MAX_DAYS = 3650
 

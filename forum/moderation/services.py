@@ -15,13 +15,13 @@ from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.discussions.models import Post, Theme, Thread, path_segment
 from forum.discussions.services import check_title, slugify
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import ThemeModerator
 from forum.notifications.models import ModerationEvent
 from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
+from forum.refusals import Refused
 
 REASON_MAX = 300
 

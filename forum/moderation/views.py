@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from forum.accounts.models import User
 from forum.accounts.services import username_key
 from forum.discussions.models import Post, Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.moderation import limits, reports, sanctions, services, words
@@ -35,6 +34,7 @@ from forum.moderation.forms import (
 from forum.moderation.models import LogEntry, Report, UserNote, WatchedWord
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure, moderation_scope
+from forum.refusals import Refused
 
 bp = Blueprint("moderation", __name__)
 

@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from forum.accounts.models import User
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import WatchedWord, WordAction
+from forum.refusals import Refused
 
 MASK = "■"
 

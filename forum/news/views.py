@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from forum.discussions.models import Theme
-from forum.errors import Refused
 from forum.extensions import db
 from forum.forms import form_page
 from forum.news import queries, services
@@ -17,6 +16,7 @@ from forum.news.forms import NewsForm
 from forum.news.models import News
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure, visible_news
+from forum.refusals import Refused
 
 bp = Blueprint("news", __name__, url_prefix="/news")
 

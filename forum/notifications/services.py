@@ -48,7 +48,6 @@ from forum import content
 from forum.accounts.models import User
 from forum.db import reads_first, utcnow, write_intent
 from forum.discussions.models import Post, Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db
 from forum.notifications import mail
 from forum.notifications.models import (
@@ -64,6 +63,7 @@ from forum.notifications.models import (
     ThreadState,
 )
 from forum.permissions import Action, can, ensure, visible_posts, visible_threads
+from forum.refusals import Refused
 
 UNSUBSCRIBE_SALT = "forum-unsubscribe"
 #: The unsubscribe link of the digest turns off every kind delivered in the digest.

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum.discussions.models import Theme, Thread
-from forum.errors import Refused
 from forum.extensions import csrf, db, get_or_none
 from forum.forms import form_page
 from forum.notifications import services
@@ -16,6 +15,7 @@ from forum.notifications.forms import ConfirmForm, PreferencesForm, WatchForm
 from forum.notifications.models import LEVEL_LABELS, Kind, Level, Notification
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ensure
+from forum.refusals import Refused
 
 bp = Blueprint("notifications", __name__)
 

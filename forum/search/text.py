@@ -19,7 +19,7 @@ import snowballstemmer
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from forum.errors import Refused
+from forum.refusals import Refused
 
 #: Longest query accepted, in characters.
 MAX_QUERY_LENGTH = 500

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from forum.accounts.models import User
 from forum.accounts.services import username_key
 from forum.discussions.models import Theme
-from forum.errors import Refused
 from forum.extensions import db
 from forum.pagination import parse_page
+from forum.refusals import Refused
 from forum.search import services
 from forum.search.text import MAX_QUERY_LENGTH, parse_query
 

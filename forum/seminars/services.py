@@ -22,11 +22,11 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db
 from forum.notifications import services as notifications
 from forum.notifications.models import SeminarEvent
 from forum.permissions import Action, ensure
+from forum.refusals import Refused
 from forum.search import services as search
 from forum.seminars.models import (
     LinkKind,

@@ -25,10 +25,10 @@ from wtforms.fields.choices import SelectChoice
 
 from forum.db import utcnow
 from forum.discussions.models import Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db
 from forum.forms import form_page
 from forum.permissions import Action, can, ensure, visible_seminars
+from forum.refusals import Refused
 from forum.seminars import ical, services
 from forum.seminars.forms import (
     AttendanceForm,

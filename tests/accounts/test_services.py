@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from forum.accounts import services
 from forum.accounts.models import Role, User
-from forum.errors import Refused
 from forum.extensions import db
+from forum.refusals import Refused
 from tests.factories import PASSWORD, make_user
 
 LONG_PASSWORD = "Une longue phrase de passe, " * 7 + "fin"  # 199 characters

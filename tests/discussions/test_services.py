@@ -15,8 +15,8 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions import services
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db
+from forum.refusals import Refused
 from tests.factories import make_reply, make_thread, make_user, opening_post
 
 

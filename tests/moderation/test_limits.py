@@ -7,8 +7,8 @@ import pytest
 from forum.accounts.models import User
 from forum.discussions import services as discussions
 from forum.discussions.models import Thread
-from forum.errors import Refused
 from forum.extensions import db, limiter
+from forum.refusals import Refused
 from tests.factories import PASSWORD, make_thread, make_user
 
 

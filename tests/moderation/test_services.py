@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import User
 from forum.discussions.models import Post, Theme, Thread
-from forum.errors import Refused
 from forum.extensions import db
 from forum.moderation import reports, sanctions, services, words
 from forum.moderation.models import AppendOnlyError, LogEntry, Report
+from forum.refusals import Refused
 from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.errors import Refused
+from forum.refusals import Refused
 from forum.search.text import highlight, index_words, normalise, parse_query
 
 
