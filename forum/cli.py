@@ -139,9 +139,9 @@ def send_mail() -> None:
 @forum_cli.command("send-digests")
 def send_digests() -> None:
     """Send the daily digest to each member who has news: meant for a daily cron."""
-    from forum.notifications import services as notifications
+    from forum.notifications import digests
 
-    count = notifications.send_digests()
+    count = digests.send_digests()
     click.echo(f"{count} résumé(s) envoyé(s).")
 
 

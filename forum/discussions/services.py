@@ -31,7 +31,7 @@ from forum.discussions.models import (
 )
 from forum.extensions import db
 from forum.moderation import log, screening
-from forum.notifications import services as notifications
+from forum.notifications import fanout
 from forum.permissions import Action, can, ensure
 from forum.refusals import Refused
 from forum.search import services as search
@@ -165,7 +165,7 @@ def create_thread(
 
     With ``commit=False`` the caller finishes the unit of work (a seminar's
     follow-up thread is linked to its session in the same transaction) and calls
-    :func:`forum.notifications.services.after_post` itself.
+    :func:`forum.notifications.fanout.after_post` itself.
 
     :raise Refused: bad title or body.
     :raise 403: ``author`` may not open a thread there.
@@ -202,10 +202,10 @@ def create_thread(
     db.session.flush()
     search.index_post(post, thread, new=True)
     _count_post(author, thread, now, new_thread=True)
-    notifications.record_own_post(post, posts_in_thread=1)
+    fanout.record_own_post(post, posts_in_thread=1)
     if commit:
         db.session.commit()
-        notifications.after_post(post, new_thread=True)
+        fanout.after_post(post, new_thread=True)
     else:
         db.session.flush()
     return thread
@@ -264,10 +264,10 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         _COUNT_REPLY, {"thread": thread.id, "now": now, "author": author.id}
     ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
-    notifications.record_own_post(post, posts_in_thread=replies + 1)
+    fanout.record_own_post(post, posts_in_thread=replies + 1)
     post_id = post.id
     db.session.commit()
-    notifications.after_post(post)
+    fanout.after_post(post)
     # Their commits expired ``post``: its id is known, so reading it back costs no query
     # (the view redirects to it); any other attribute is loaded again when read.
     set_committed_value(post, "id", post_id)
@@ -338,7 +338,7 @@ def delete_post(actor: User, post: Post) -> Post:
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
     search.unindex_post(post)
-    notifications.forget_post(post)
+    fanout.forget_post(post)
     db.session.commit()
     return post
 

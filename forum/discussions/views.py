@@ -26,7 +26,7 @@ from forum.extensions import db, get_or_none
 from forum.forms import form_page
 from forum.moderation import limits
 from forum.news.queries import published as published_news
-from forum.notifications import services as notifications
+from forum.notifications import reading, watching
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ThreadRights, can, ensure, visible_threads
 from forum.refusals import Refused
@@ -101,10 +101,10 @@ def theme(slug: str):
         "discussions/theme.html",
         theme=theme,
         page=page,
-        read_states=notifications.states_for(user, [t.id for t in page.items])
+        read_states=watching.states_for(user, [t.id for t in page.items])
         if user.is_authenticated
         else None,
-        watching=notifications.watches_theme(user, theme),
+        watching=watching.watches_theme(user, theme),
     )
 
 
@@ -129,7 +129,7 @@ def new_thread(slug: str):
 def _render_view(thread: Thread, root: Post, *, branch: bool):
     """The thread or branch page; then the member's read position moves (one write at most)."""
     config = current_app.config
-    state = notifications.state_for(current_user, thread.id)
+    state = watching.state_for(current_user, thread.id)
     page, forest = tree.load_view(
         root,
         parse_page(request.args.get("page")),
@@ -158,7 +158,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         split_links=_split_links(thread),
     )
     whole = not branch and page.number == 1 and not page.has_next
-    notifications.record_read(current_user, thread, page.items, state, whole=whole)
+    reading.record_read(current_user, thread, page.items, state, whole=whole)
     return html
 
 

@@ -25,8 +25,8 @@ from forum.extensions import db
 from forum.moderation import log, sanctions
 from forum.moderation.models import Report, ReportReason, ReportStatus
 from forum.moderation.services import check_reason, hide_post, review_pending
+from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
-from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
 

@@ -19,8 +19,8 @@ from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import FOREVER, Sanction, SanctionKind, UserNote
 from forum.moderation.services import check_reason
+from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
-from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure
 from forum.refusals import Refused
 

@@ -18,8 +18,8 @@ from forum.discussions.services import check_title, slugify
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import ThemeModerator
+from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
-from forum.notifications.services import notify_moderation
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from forum.discussions.models import Theme, Thread
 from forum.extensions import csrf, db, get_or_none
 from forum.forms import form_page
-from forum.notifications import services
+from forum.notifications import inbox, reading, watching
+from forum.notifications import preferences as mail_preferences
 from forum.notifications.forms import ConfirmForm, PreferencesForm, WatchForm
 from forum.notifications.models import LEVEL_LABELS, Kind, Level, Notification
 from forum.pagination import paginate, parse_page
@@ -25,13 +26,13 @@ PER_PAGE = 50
 @bp.route("/notifications")
 @login_required
 def index():
-    page = paginate(services.listing(current_user), parse_page(request.args.get("page")), PER_PAGE)
+    page = paginate(inbox.listing(current_user), parse_page(request.args.get("page")), PER_PAGE)
     return render_template(
         "notifications/index.html",
         page=page,
-        groups=services.group(page.items),
+        groups=inbox.group(page.items),
         form=ConfirmForm(),
-        target_url=services.target_url,
+        target_url=inbox.target_url,
     )
 
 
@@ -50,10 +51,10 @@ def read(notification_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    services.mark_read(current_user, notification)
+    inbox.mark_read(current_user, notification)
     if request.form.get("stay"):
         return redirect(url_for(".index"))
-    return redirect(services.target_url(notification))
+    return redirect(inbox.target_url(notification))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
@@ -61,7 +62,7 @@ def read(notification_id: int):
 def read_all():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.mark_read(current_user)
+    inbox.mark_read(current_user)
     flash(_("Toutes vos notifications sont marquées comme lues."), "success")
     return redirect(url_for(".index"))
 
@@ -69,7 +70,7 @@ def read_all():
 @bp.route("/following")
 @login_required
 def following():
-    threads, themes = services.followed(current_user)
+    threads, themes = watching.followed(current_user)
     return render_template(
         "notifications/following.html",
         threads=threads,
@@ -84,8 +85,8 @@ def following():
 def unread():
     return render_template(
         "notifications/unread.html",
-        states=services.unread_threads(current_user),
-        unread_count=services.unread_count,
+        states=reading.unread_threads(current_user),
+        unread_count=reading.unread_count,
     )
 
 
@@ -107,7 +108,7 @@ def watch_thread(thread_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.watch_thread(current_user, thread, form.level.data)
+        watching.watch_thread(current_user, thread, form.level.data)
     except Refused as exc:
         abort(400, exc.message)
     flash(_level_message(form.level.data), "success")
@@ -125,7 +126,7 @@ def watch_theme(slug: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.watch_theme(current_user, theme, form.level.data)
+        watching.watch_theme(current_user, theme, form.level.data)
     except Refused as exc:
         abort(400, exc.message)
     if form.level.data == Level.WATCHING:
@@ -150,7 +151,7 @@ def first_unread(thread_id: int):
     if thread is None:
         abort(404)
     ensure(current_user, Action.THREAD_VIEW, thread)
-    post_id = services.first_unread_post_id(current_user, thread)
+    post_id = reading.first_unread_post_id(current_user, thread)
     if post_id is None:
         return redirect(url_for("discussions.thread", thread_id=thread.id))
     return redirect(url_for("discussions.permalink", post_id=post_id))
@@ -159,11 +160,11 @@ def first_unread(thread_id: int):
 @bp.route("/notifications/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    current = services.preferences_of(current_user)
+    current = mail_preferences.preferences_of(current_user)
     form = PreferencesForm(data={kind.value: delivery.value for kind, delivery in current.items()})
     if form.validate_on_submit():
         try:
-            services.set_preferences(
+            mail_preferences.set_preferences(
                 current_user, {kind.value: form[kind.value].data for kind in Kind}
             )
         except Refused as exc:
@@ -183,7 +184,7 @@ def unsubscribe_page(token: str):
 @bp.route("/notifications/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt  # RFC 8058 one-click: mail clients POST without a form; the token is signed
 def unsubscribe(token: str):
-    result = services.unsubscribe(token)
+    result = mail_preferences.unsubscribe(token)
     if result is None:
         abort(
             400,

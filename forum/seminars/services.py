@@ -23,7 +23,7 @@ from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Theme, Thread
 from forum.extensions import db
-from forum.notifications import services as notifications
+from forum.notifications import fanout
 from forum.notifications.models import SeminarEvent
 from forum.permissions import Action, ensure
 from forum.refusals import Refused
@@ -116,9 +116,9 @@ def save_seminar(
     promoted = _promote(seminar)
     db.session.commit()
     if promoted:
-        notifications.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
+        fanout.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
     if cancelled:
-        notifications.notify_seminar(
+        fanout.notify_seminar(
             _active_registrants(seminar.id), SeminarEvent.CANCELLED, seminar=seminar
         )
     return seminar
@@ -368,7 +368,7 @@ def unregister(user: User, seminar: Seminar) -> Registration:
         _promote_workshop(session_id)
     db.session.commit()
     if promoted:
-        notifications.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
+        fanout.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
     return registration
 
 
@@ -495,7 +495,7 @@ def open_follow_up(actor: User, session: Session, title: str, body: str) -> Thre
     thread = discussions.create_thread(actor, _session_theme(session), title, body, commit=False)
     link_thread(actor, session, thread, LinkKind.FOLLOW_UP, commit=False)
     db.session.commit()
-    notifications.after_thread(thread)
+    fanout.after_thread(thread)
     invite_to_continue(session, thread)
     return thread
 
@@ -510,7 +510,7 @@ def open_preparation(author: User, session: Session, title: str, body: str) -> T
     thread = discussions.create_thread(author, _session_theme(session), title, body, commit=False)
     link_thread(author, session, thread, LinkKind.PREPARATION, commit=False)
     db.session.commit()
-    notifications.after_thread(thread)
+    fanout.after_thread(thread)
     return thread
 
 
@@ -521,7 +521,7 @@ def invite_to_continue(
     open, or (``minutes``) the minutes are published. After commit; returns their user ids.
     """
     user_ids = _active_registrants(session.seminar_id)
-    notifications.notify_seminar(
+    fanout.notify_seminar(
         user_ids,
         SeminarEvent.MINUTES if minutes else SeminarEvent.FOLLOW_UP,
         seminar=session.seminar,

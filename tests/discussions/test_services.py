@@ -198,7 +198,7 @@ def test_reply_commits_once(app, monkeypatch):
     alice = make_user(app, "alice")
     thread = make_thread(app, alice)
     commits = []
-    monkeypatch.setattr(services.notifications, "after_post", lambda *a, **k: None)
+    monkeypatch.setattr(services.fanout, "after_post", lambda *a, **k: None)
 
     def record(_connection):
         commits.append(1)

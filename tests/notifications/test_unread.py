@@ -128,19 +128,19 @@ def test_one_write_at_most_per_page_view_and_none_when_nothing_new(app, client, 
 def test_a_busy_database_does_not_fail_the_page(app, client, auth, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from forum.notifications import services
+    from forum.notifications import reading
 
     _alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, bob)
     auth.login("alice")
-    real_insert = services._insert
+    real_upsert = reading.upsert
 
-    def locked(model):
+    def locked(session, model):
         if model is ThreadState:
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        return real_insert(model)
+        return real_upsert(session, model)
 
-    monkeypatch.setattr(services, "_insert", locked)
+    monkeypatch.setattr(reading, "upsert", locked)
     assert client.get(f"/threads/{thread.id}").status_code == 200
 
 

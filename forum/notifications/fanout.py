@@ -1,0 +1,468 @@
+"""Fan-out: who learns of a post, a seminar change or a moderation act, and how.
+
+Notifications are created *after* the event's commit (:func:`after_post`,
+:func:`notify_seminar`), in their own transaction, and any error there is
+logged and swallowed: a post never fails or waits because of them (the
+author's own read position and watch, :func:`record_own_post`, belong to the
+post's transaction). Fan-out costs a fixed number of queries whatever the
+number of recipients: one query for the recipients of every source with their
+rows, one for their preferences, one bulk insert, one counter update, one
+outbox insert; the reads and the rendering come before the first write.
+Recipients who may not see the content are dropped
+(:func:`forum.permissions.can`), and listings filter through
+:func:`forum.permissions.visible_posts` again when shown.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import (
+    DateTime,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
+
+from forum import content
+from forum.accounts.models import User
+from forum.db import reads_first, utcnow, write_intent
+from forum.discussions.models import Post, Thread
+from forum.extensions import db
+from forum.notifications import mail
+from forum.notifications.models import (
+    Delivery,
+    Kind,
+    Level,
+    ModerationEvent,
+    Notification,
+    SeminarEvent,
+    ThemeWatch,
+    ThreadState,
+)
+from forum.notifications.preferences import _preferences, delivery_for, unsubscribe_url
+from forum.permissions import Action, can
+
+#: Priority when one post concerns a member several ways: the first kind wins.
+PRIORITY = (Kind.MENTION, Kind.REPLY, Kind.WATCHED_POST, Kind.NEW_THREAD)
+
+
+@dataclass
+class Event:
+    """One thing to tell several members: what each notification row and mail carries."""
+
+    kind_of: dict[int, Kind]
+    fields: dict = field(default_factory=dict)
+    event: str | None = None
+    mail: dict = field(default_factory=dict)
+
+
+# Built once and run on the tables: every reply that notifies someone runs them, and
+# building an ORM statement costs more than running it (the commit expires the objects).
+_notifications, _users = Notification.__table__, User.__table__
+_NOTIFY = insert(_notifications)
+_RING = (
+    update(_users)
+    .where(_users.c.id.in_(bindparam("recipients", expanding=True)))
+    .values(unread_notifications=_users.c.unread_notifications + 1)
+)
+
+
+def _fan_out(users: list[User], event: Event) -> list[int]:
+    """Insert the notifications, move the counters, queue the immediate mails, commit.
+
+    Returns the ids of the queued mails (to send after commit).
+    """
+    if not users:
+        return []
+    now = utcnow()
+    ids = [user.id for user in users]
+    prefs = _preferences(ids)
+    rows, outbox = [], []
+    for user in users:
+        kind = event.kind_of[user.id]
+        delivery = delivery_for(prefs, user.id, kind)
+        rows.append(
+            {
+                "user_id": user.id,
+                "kind": kind.value,
+                "event": event.event,
+                "created_at": now,
+                "digest_state": "pending" if delivery == Delivery.DIGEST else None,
+                **event.fields,
+            }
+        )
+        if delivery == Delivery.IMMEDIATELY and user.email:
+            outbox.append(_notification_mail(user, kind, event))
+    db.session.execute(_NOTIFY, rows)
+    db.session.execute(_RING, {"recipients": ids})
+    mail_ids = mail.queue_rows(outbox)
+    db.session.commit()
+    return mail_ids
+
+
+def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
+    with force_locale(user.locale or "fr"):
+        subject = _subject(kind, event)
+    context = dict(event.mail)
+    if kind == Kind.MODERATION:
+        context["headline"] = subject  # in the member's language
+    return mail.compose(
+        user.email,
+        subject,
+        "notification",
+        user=user,
+        kind=kind.value,
+        unsubscribe_url=unsubscribe_url(user.id, kind.value),
+        **context,
+    )
+
+
+def _subject(kind: Kind, event: Event) -> str:
+    actor = event.mail.get("actor_name", "")
+    title = event.mail.get("title", "")
+    if kind == Kind.MENTION:
+        return _("%(actor)s vous a mentionné·e dans « %(title)s »", actor=actor, title=title)
+    if kind == Kind.REPLY:
+        return _("%(actor)s vous a répondu dans « %(title)s »", actor=actor, title=title)
+    if kind == Kind.WATCHED_POST:
+        return _("Nouveau message dans « %(title)s »", title=title)
+    if kind == Kind.NEW_THREAD:
+        return _("Nouveau fil « %(title)s »", title=title)
+    if kind == Kind.MODERATION:
+        return _moderation_subject(
+            ModerationEvent(event.event), title, event.mail.get("sanction_kind")
+        )
+    return event.mail.get("headline", title)
+
+
+#: The author's own state after a post: the same upsert on SQLite and PostgreSQL, written
+#: out so that SQLAlchemy caches it (its dialect INSERT … ON CONFLICT is compiled anew on
+#: every call, which costs more than running it).
+_OWN_POST_STATE = text(
+    "INSERT INTO thread_states"
+    " (user_id, thread_id, level, last_read_post_id, read_count, updated_at)"
+    " VALUES (:user_id, :thread_id, :level, :post_id, :read_count, :updated_at)"
+    " ON CONFLICT (user_id, thread_id) DO UPDATE SET"
+    " level = coalesce(thread_states.level, excluded.level),"
+    " last_read_post_id = excluded.last_read_post_id,"
+    " read_count = excluded.read_count"
+).bindparams(bindparam("updated_at", type_=DateTime))
+
+
+def record_own_post(post: Post, posts_in_thread: int) -> None:
+    """In the post's transaction: its author has read the thread up to it, and follows
+    the thread (a setting). ``posts_in_thread``: opening post included, this one too."""
+    db.session.execute(
+        _OWN_POST_STATE,
+        {
+            "user_id": post.author_id,
+            "thread_id": post.thread_id,
+            "level": Level.WATCHING.value if current_app.config["FORUM_AUTO_WATCH"] else None,
+            "post_id": post.id,
+            "read_count": posts_in_thread,
+            "updated_at": utcnow(),
+        },
+    )
+
+
+#: Where a recipient comes from, as the recipients query labels it.
+_MUTED = Level.MUTED.value
+_SOURCES = {
+    Kind.MENTION.value: Kind.MENTION,
+    Kind.REPLY.value: Kind.REPLY,
+    Level.WATCHING.value: Kind.WATCHED_POST,
+    Kind.NEW_THREAD.value: Kind.NEW_THREAD,
+}
+
+
+@functools.cache
+def _recipients_query(mentions: bool, reply: bool, new_thread: bool):
+    """Every recipient of a post with its row and source, as one query: built once per
+    shape (building it, a UNION ALL of up to four sources, costs more than running it)."""
+    sources = [
+        select(ThreadState.user_id, ThreadState.level.label("source")).where(
+            ThreadState.thread_id == bindparam("thread"),
+            ThreadState.level.in_([Level.WATCHING.value, _MUTED]),
+        )
+    ]
+    if mentions:
+        sources.append(
+            select(User.id, literal(Kind.MENTION.value)).where(
+                User.username_key.in_(bindparam("keys", expanding=True))
+            )
+        )
+    if reply:
+        sources.append(
+            select(Post.author_id, literal(Kind.REPLY.value)).where(
+                Post.id == bindparam("parent"), Post.deleted_at.is_(None)
+            )
+        )
+    if new_thread:
+        sources.append(
+            select(ThemeWatch.user_id, literal(Kind.NEW_THREAD.value)).where(
+                ThemeWatch.theme_id == bindparam("theme")
+            )
+        )
+    rows = union_all(*sources).subquery() if len(sources) > 1 else sources[0].subquery()
+    return select(User, rows.c.source).join(rows, User.id == rows.c.user_id)
+
+
+def _recipients_of(
+    post: Post, thread: Thread, new_thread: bool
+) -> tuple[dict[int, Kind], list[User]]:
+    """Who hears of ``post`` and how, and their rows: one query whatever their number.
+
+    Mentioned members, the parent's author, the thread's watchers and, for a new
+    thread, the theme's watchers; never the author, never a member who muted the thread.
+    """
+    from forum.accounts.services import username_key
+
+    keys = sorted({username_key(name) for name in content.mentioned_usernames(post.body_source)})
+    query = _recipients_query(bool(keys), post.parent_id is not None, new_thread)
+    params = {"thread": thread.id, "keys": keys, "parent": post.parent_id, "theme": thread.theme_id}
+    kinds: dict[int, set[Kind]] = defaultdict(set)
+    muted, users = set(), {}
+    for user, source in db.session.execute(query, params):
+        users[user.id] = user
+        if source == _MUTED:
+            muted.add(user.id)
+        else:
+            kinds[user.id].add(_SOURCES[source])
+    kind_of = {
+        user_id: next(kind for kind in PRIORITY if kind in found)
+        for user_id, found in kinds.items()
+        if user_id != post.author_id and user_id not in muted
+    }
+    return kind_of, [users[user_id] for user_id in kind_of]
+
+
+#: A post with its thread (theme joined) and its author, in one query built once.
+_POST_THREAD_AUTHOR = (
+    select(Post, Thread, User)
+    .join(Post.thread)
+    .join(User, User.id == Post.author_id)
+    .where(Post.id == bindparam("post"))
+)
+
+
+def after_post(post: Post, *, new_thread: bool = False) -> None:
+    """Notify who should learn of ``post`` (committed already). Never raises.
+
+    Reads and renders first, then writes every row in one short transaction (on
+    SQLite the write lock is taken at the first insert, :func:`forum.db.reads_first`).
+    """
+    post_id = inspect(post).identity[0]  # the commit expired ``post``: no reload for its id
+    try:
+        with reads_first():
+            post, thread, author = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).one()
+            kind_of, candidates = _recipients_of(post, thread, new_thread)
+            users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
+            event = Event(
+                kind_of=kind_of,
+                fields={"actor_id": post.author_id, "thread_id": thread.id, "post_id": post.id},
+                mail={
+                    "actor_name": author.username,
+                    "title": thread.title,
+                    "excerpt": content.plain_text(post.body_html, 500),
+                    "url": mail.external_url("discussions.permalink", post_id=post.id),
+                },
+            )
+            mail_ids = _fan_out(users, event) if users else []
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("notifications for post %s failed", post_id)
+
+
+def after_thread(thread: Thread) -> None:
+    """:func:`after_post` for the opening post of a thread created with ``commit=False``."""
+    post = db.session.execute(
+        select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
+    ).scalar()
+    if post is not None:
+        after_post(post, new_thread=True)
+
+
+SEMINAR_SUBJECTS = {
+    SeminarEvent.FOLLOW_UP: "La discussion continue : « %(title)s »",
+    SeminarEvent.MINUTES: "Compte rendu publié : « %(title)s »",
+    SeminarEvent.PROMOTED: "Votre inscription est confirmée : « %(title)s »",
+    SeminarEvent.CANCELLED: "Séminaire annulé : « %(title)s »",
+}
+
+
+def notify_seminar(
+    user_ids: list[int],
+    event: SeminarEvent,
+    *,
+    seminar,
+    session=None,
+    thread: Thread | None = None,
+) -> None:
+    """Tell registrants about their seminar (after the organiser's commit). Never raises."""
+    try:
+        with write_intent():
+            users = []
+            if user_ids:
+                users = list(
+                    db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()
+                )
+            if thread is not None:
+                users = [user for user in users if can(user, Action.THREAD_VIEW, thread)]
+            if thread is not None:
+                url = mail.external_url("discussions.thread", thread_id=thread.id)
+                title = thread.title
+            elif session is not None:
+                url = mail.external_url("seminars.session", session_id=session.id)
+                title = session.title
+            else:
+                url = mail.external_url("seminars.seminar", seminar_id=seminar.id)
+                title = seminar.title
+            subject = _(SEMINAR_SUBJECTS[event], title=title)
+            payload = Event(
+                kind_of={user.id: Kind.SEMINAR for user in users},
+                event=event.value,
+                fields={
+                    "seminar_id": seminar.id,
+                    "session_id": session.id if session is not None else None,
+                    "thread_id": thread.id if thread is not None else None,
+                },
+                mail={
+                    "headline": subject,
+                    "title": title,
+                    "seminar_title": seminar.title,
+                    "event": event.value,
+                    "url": url,
+                },
+            )
+            mail_ids = _fan_out(users, payload)
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("seminar notifications (%s) failed", event)
+
+
+def _moderation_subject(event: ModerationEvent, title: str, sanction_kind: str | None) -> str:
+    """The subject (and headline) of a moderation notification: the act, never the post."""
+    if event == ModerationEvent.POST_HIDDEN:
+        return _("Votre message dans « %(title)s » a été masqué par la modération", title=title)
+    if event == ModerationEvent.POST_RESTORED:
+        return _("Votre message dans « %(title)s » est de nouveau visible", title=title)
+    if event == ModerationEvent.REPORT_HANDLED:
+        return _("Votre signalement a été traité")
+    if event == ModerationEvent.PENDING_APPROVED:
+        return _("Votre message dans « %(title)s » a été publié", title=title)
+    if event == ModerationEvent.PENDING_REJECTED:
+        return _("Votre message dans « %(title)s » a été refusé par la modération", title=title)
+    if sanction_kind == "silence":
+        return _("La modération vous a retiré pour un temps le droit de publier")
+    if sanction_kind == "suspend":
+        return _("La modération a suspendu votre compte")
+    if sanction_kind == "ban":
+        return _("La modération a fermé votre compte")
+    return _("Un·e modérateur·rice vous a adressé un avertissement")
+
+
+def notify_moderation(
+    user_ids: list[int],
+    event: ModerationEvent,
+    *,
+    post: Post | None = None,
+    thread: Thread | None = None,
+    sanction_kind: str | None = None,
+    reason: str = "",
+) -> None:
+    """Tell members what the moderation decided about them (after its commit). Never raises.
+
+    The notification names the thread and the act, never the post's text. ``post``:
+    the post concerned (its author is told; the link shows them the post and the
+    reason). Reporters (``report_handled``) and sanctioned members get no link to the
+    content. ``reason``: the moderator's reason, mailed with a sanction only.
+    """
+    try:
+        event = ModerationEvent(event)
+        post_id = post.id if post is not None else None
+        thread_id = thread.id if thread is not None else None
+        with write_intent():
+            users = []
+            ids = sorted({user_id for user_id in user_ids if user_id is not None})
+            if ids:
+                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+            if post_id is not None and thread_id is None:
+                thread_id = db.session.execute(
+                    select(Post.thread_id).where(Post.id == post_id)
+                ).scalar()
+            title = ""
+            if thread_id is not None:
+                title = (
+                    db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar()
+                    or ""
+                )
+            fields = {"thread_id": None, "post_id": None}
+            if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
+                url = mail.external_url("moderation.my_reports")
+            elif post_id is not None:
+                fields = {"thread_id": thread_id, "post_id": post_id}
+                url = mail.external_url("discussions.permalink", post_id=post_id)
+            else:
+                fields = {"thread_id": thread_id, "post_id": None}
+                url = mail.external_url("discussions.thread", thread_id=thread_id)
+            with force_locale("fr"):
+                headline = _moderation_subject(event, title, sanction_kind)
+            payload = Event(
+                kind_of={user.id: Kind.MODERATION for user in users},
+                event=event.value,
+                fields=fields,
+                mail={
+                    "headline": headline,
+                    "title": title,
+                    "event": event.value,
+                    "sanction_kind": sanction_kind or "",
+                    "reason": reason if event == ModerationEvent.SANCTION else "",
+                    "url": url,
+                },
+            )
+            mail_ids = _fan_out(users, payload)
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("moderation notifications (%s) failed", event)
+
+
+def forget_post(post: Post) -> None:
+    """In the deleting transaction: notifications about ``post`` disappear, counters follow."""
+    affected = list(
+        db.session.execute(
+            select(Notification.user_id).where(Notification.post_id == post.id).distinct()
+        ).scalars()
+    )
+    if not affected:
+        return
+    db.session.execute(delete(Notification).where(Notification.post_id == post.id))
+    recount(affected)
+
+
+def recount(user_ids: list[int]) -> None:
+    """Set the unread counters of these members from their notifications (in SQL)."""
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(User).where(User.id.in_(user_ids)).values(unread_notifications=unread)
+    )
