@@ -5,18 +5,43 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 SIZE ?= S
+# Installs come from the lock files (exact versions, hashes for Linux x86_64 and aarch64);
+# pyproject.toml keeps the ranges. `make lock` refreshes them with uv, pinned here.
+UV_VERSION := 0.13.8
+LOCK_PYTHON := 3.11
+LOCK_FLAGS := --universal --python-version $(LOCK_PYTHON) --generate-hashes --quiet \
+	--custom-compile-command "make lock"
+STALE_LOCK := echo "requirements/*.lock lag behind pyproject.toml: run make lock" >&2; exit 1
 
-.PHONY: run test lint format install install-dev translations clean bench bench-smoke
+.PHONY: run test lint format install install-dev translations clean bench bench-smoke lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -r requirements/main.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; $(STALE_LOCK); }
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; $(STALE_LOCK); }
+
+# Resolve pyproject.toml again into requirements/dev.lock (runtime + dev, postgres, redis)
+# and requirements/main.lock (runtime, the same versions). Versions already locked are
+# kept while they still fit; `make lock-upgrade` moves everything to the newest allowed.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	mkdir -p requirements
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --extra redis \
+		$(LOCK_FLAGS) $(UPGRADE) -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements/dev.lock \
+		$(LOCK_FLAGS) $(UPGRADE) -o requirements/main.lock
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 run: install
 	$(BIN)/flask db upgrade
