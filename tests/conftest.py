@@ -24,6 +24,7 @@ from sqlalchemy import event, insert, select, text
 from forum import create_app
 from forum.discussions.models import Theme
 from forum.extensions import db, limiter
+from tests.factories import login as checked_login
 
 REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -151,8 +152,11 @@ class AuthActions:
     def __init__(self, client: ForumClient) -> None:
         self.client = client
 
-    def login(self, login: str, password: str = "un mot de passe solide"):
-        return self.client.post_form("/auth/login", {"login": login, "password": password})
+    def login(self, login: str, password: str | None = None):
+        """With the factories' password (the default) the login must go through."""
+        if password is not None:
+            return self.client.post_form("/auth/login", {"login": login, "password": password})
+        return checked_login(self.client, login)
 
     def logout(self):
         return self.client.post_form("/auth/logout")

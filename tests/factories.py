@@ -101,3 +101,25 @@ def make_tree(app: Flask, author, thread, shape: list[int]) -> list[Post]:
                 next_level.append(post)
         level = next_level
     return posts
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log ``username`` in through the form, and fail here unless the login went through.
+
+    A login that did not go through leaves an anonymous client, whose forms answer with
+    a redirect to the login page: a test that then checks for a redirect would pass.
+    """
+    response = client.post_form("/auth/login", {"login": username, "password": password})
+    assert_redirect(response)
+    with client.session_transaction() as session:
+        assert session.get("_user_id"), f"{username} is not logged in"
+    return response
+
+
+def assert_redirect(response, to: str | None = None) -> None:
+    """A 302/303 that is not the login page (where anonymous requests are sent), to ``to``."""
+    location = response.headers.get("Location", "")
+    assert response.status_code in (302, 303), (response.status_code, location)
+    assert "/auth/login" not in location, f"sent to the login page: {location}"
+    if to is not None:
+        assert location.split("#", 1)[0].endswith(to), (location, to)

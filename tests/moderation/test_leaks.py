@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD, make_reply, make_thread, make_user
+from forum.discussions.models import Post
+from forum.extensions import db
+from tests.factories import assert_redirect, login, make_reply, make_thread, make_user, opening_post
 
 
 @pytest.fixture
@@ -16,9 +18,11 @@ def hidden(app):
     make_reply(app, alice, thread, body="Un message visible sur les coopératives.")
     secret = make_reply(app, alice, thread, body="Un propos injurieux zanzibarque.")
     moderator = app.test_client()
-    moderator.post_form("/auth/login", {"login": "modo", "password": PASSWORD})
+    login(moderator, "modo")
     response = moderator.post_form(f"/posts/{secret.id}/hide", {"reason": "Propos injurieux"})
-    assert response.status_code in (302, 303)
+    assert_redirect(response)
+    with app.app_context():
+        assert db.session.get(Post, secret.id).hidden_at is not None
     return thread, secret, moderator
 
 
@@ -34,9 +38,31 @@ def test_hidden_post_absent_from_search(client, hidden):
 
 
 def test_hidden_post_absent_from_feeds(client, hidden):
+    # Replies appear only in their thread's feed (the others carry opening posts).
     thread, _secret, _moderator = hidden
     feed = client.get(f"/feeds/threads/{thread.id}.atom").get_data(as_text=True)
     assert "zanzibarque" not in feed
     assert "coopératives" in feed
-    for url in ("/feeds/latest.atom", "/feeds/themes/services-publics.atom"):
-        assert "zanzibarque" not in client.get(url).get_data(as_text=True)
+
+
+def test_hidden_opening_post_absent_from_the_feeds_of_threads(app, client):
+    """The latest and theme feeds carry opening posts: hidden, one leaves them."""
+    alice = make_user(app, "alice")
+    make_user(app, "modo", role="moderator")
+    make_thread(app, alice, title="Un fil qui reste", body="Une ouverture visible.")
+    thread = make_thread(app, alice, title="Un fil masqué", body="Une ouverture quetzalcoatlesque.")
+    feeds = ("/feeds/latest.atom", "/feeds/themes/services-publics.atom")
+    for url in feeds:  # before: both openings are carried
+        assert "quetzalcoatlesque" in client.get(url).get_data(as_text=True), url
+    moderator = app.test_client()
+    login(moderator, "modo")
+    opening = opening_post(app, thread)
+    response = moderator.post_form(f"/posts/{opening.id}/hide", {"reason": "Hors charte"})
+    assert_redirect(response)
+    for url in feeds:
+        feed = client.get(url).get_data(as_text=True)
+        assert "quetzalcoatlesque" not in feed and "Un fil masqué" not in feed, url
+        assert "Une ouverture visible." in feed, url
+    assert "quetzalcoatlesque" not in client.get(f"/feeds/threads/{thread.id}.atom").get_data(
+        as_text=True
+    )

@@ -17,7 +17,7 @@ from forum.extensions import db
 from forum.moderation import reports, sanctions, services, words
 from forum.moderation.models import AppendOnlyError, LogEntry, Report
 from forum.refusals import Refused
-from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
+from tests.factories import PASSWORD, login, make_reply, make_thread, make_user, opening_post
 
 
 def _get(model, ident):
@@ -105,7 +105,7 @@ def test_second_moderator_is_told_it_was_handled(app, people):
 
 def _login_client(app, username):
     client = app.test_client()
-    client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+    login(client, username)
     return client, client.csrf_token()
 
 
@@ -116,7 +116,7 @@ def test_many_members_reporting_at_once_hide_the_post_once(make_app):
     thread = make_thread(app, author)
     post = make_reply(app, author, thread)
     clients = [_login_client(app, user.username) for user in reporters]
-    barrier = threading.Barrier(len(clients))
+    barrier = threading.Barrier(len(clients), timeout=30)
     answers: list[int] = []
 
     def report(client, token):
@@ -130,10 +130,11 @@ def test_many_members_reporting_at_once_hide_the_post_once(make_app):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=60)
 
     # Those who came after the auto-hide are refused (a hidden post cannot be reported).
-    assert sorted(set(answers)) <= [302, 403]
+    assert len(answers) == len(clients), answers
+    assert set(answers) <= {302, 403}, answers
     with app.app_context():
         stored = db.session.execute(select(func.count()).select_from(Report)).scalar()
         row = _get(Post, post)
@@ -149,7 +150,7 @@ def test_two_moderators_on_one_report_end_with_one_outcome(app, people):
     with app.app_context():
         reports.report_post(_get(User, people["bob"]), _get(Post, post), "spam")
     clients = [_login_client(app, name) for name in ("modo", "modo2")]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     flashes: list[str] = []
 
     def decide(client, token, decision):
@@ -167,8 +168,9 @@ def test_two_moderators_on_one_report_end_with_one_outcome(app, people):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=60)
 
+    assert len(flashes) == 2
     assert sum("déjà été traité" in page for page in flashes) == 1
     decisions = _log(app, "report:uphold") + _log(app, "report:dismiss")
     assert len(decisions) == 1
@@ -187,7 +189,7 @@ def test_hidden_post_is_a_placeholder_for_others_and_absent_from_listings(app, p
         services.hide(_get(User, people["modo"]), _get(Post, post), "Propos injurieux")
     for viewer in (None, "bob"):
         if viewer:
-            client.post_form("/auth/login", {"login": viewer, "password": PASSWORD})
+            login(client, viewer)
         page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
         assert "SECRETMASQUE" not in page
         assert "message masqué par la modération" in page
@@ -198,7 +200,7 @@ def test_hidden_post_is_a_placeholder_for_others_and_absent_from_listings(app, p
         assert "SECRETMASQUE" not in branch.get_data(as_text=True)
     client.post_form("/auth/logout")
     for reader in ("alice", "modo"):
-        client.post_form("/auth/login", {"login": reader, "password": PASSWORD})
+        login(client, reader)
         page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
         assert "SECRETMASQUE" in page and "Propos injurieux" in page
         client.post_form("/auth/logout")
@@ -211,7 +213,7 @@ def test_hidden_opening_post_hides_the_thread_from_theme_and_home(app, people, c
     for url in ("/", "/themes/services-publics", "/users/alice"):
         assert "Un fil à masquer entièrement" not in client.get(url).get_data(as_text=True), url
     assert client.get(f"/threads/{thread.id}").status_code == 403
-    client.post_form("/auth/login", {"login": "modo", "password": PASSWORD})
+    login(client, "modo")
     assert "Un fil à masquer" in client.get("/themes/services-publics").get_data(as_text=True)
 
 
@@ -334,7 +336,7 @@ def test_split_makes_a_branch_a_thread_linked_both_ways(app, people, client):
 
 
 def test_suspension_ends_sessions_and_refuses_login_with_reason(app, people, client):
-    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    login(client, "alice")
     assert client.get("/settings").status_code == 200
     with app.app_context():
         sanctions.sanction(
@@ -387,13 +389,13 @@ def test_set_role_command_with_theme(app, runner, people):
 
 def test_admin_page_assigns_theme_moderators(app, client, people):
     make_user(app, "chef", role="admin")
-    client.post_form("/auth/login", {"login": "chef", "password": PASSWORD})
+    login(client, "chef")
     response = client.post_form("/admin/moderators", {"username": "alice", "theme": "urbain"})
     assert response.status_code == 302
     page = client.get("/admin/moderators").get_data(as_text=True)
     assert "alice" in page and "Urbain" in page
     client.post_form("/auth/logout")
-    client.post_form("/auth/login", {"login": "modo", "password": PASSWORD})
+    login(client, "modo")
     assert client.get("/admin/moderators").status_code == 403
 
 

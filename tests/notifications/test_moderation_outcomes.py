@@ -6,7 +6,7 @@ import re
 
 from forum.extensions import db
 from forum.notifications.models import Notification
-from tests.factories import PASSWORD, make_reply, make_thread, make_user
+from tests.factories import login, make_reply, make_thread, make_user
 from tests.notifications.conftest import local_path, text_part
 
 SECRET = "Un texte qui ne doit jamais réapparaître ailleurs, n°4242."
@@ -14,7 +14,7 @@ SECRET = "Un texte qui ne doit jamais réapparaître ailleurs, n°4242."
 
 def _client(app, username: str):
     client = app.test_client()
-    assert client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+    login(client, username)
     return client
 
 
