@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from forum.accounts.models import User
+from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Thread
 from forum.extensions import db, limiter
 from forum.refusals import Refused
-from tests.factories import PASSWORD, make_thread, make_user
+from tests.factories import assert_redirect, login, make_thread, make_user
 
 
 @pytest.fixture
@@ -51,16 +55,48 @@ def test_failed_logins_on_one_account_lock_it_softly_across_addresses(limited):
     assert answers[10] == 429
 
 
+def _age(app, user, days: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(created_at=utcnow() - timedelta(days=days))
+        )
+        db.session.commit()
+
+
 def test_five_seconds_between_posts_and_no_repeat(limited):
+    alice = make_user(limited, "alice")
+    _age(limited, alice, days=30)  # past the new-account limit: the 5-second one applies
+    thread = make_thread(limited, alice)
+    client = limited.test_client()
+    login(client, "alice")
+    first = client.post_form(f"/threads/{thread.id}/reply", {"body": "Premier"})
+    assert_redirect(first)
+    second = client.post_form(f"/threads/{thread.id}/reply", {"body": "Second"})
+    assert second.status_code == 429
+    assert 1 <= int(second.headers["Retry-After"]) <= 5
+    with limited.app_context():
+        limiter.reset()  # as if the five seconds had passed
+    repeated = client.post_form(f"/threads/{thread.id}/reply", {"body": "Premier"})
+    assert repeated.status_code == 400
+    assert "exactement ce message" in repeated.get_data(as_text=True)
+    with limited.app_context():
+        limiter.reset()
+    assert_redirect(client.post_form(f"/threads/{thread.id}/reply", {"body": "Second"}))
+    with limited.app_context():
+        assert db.session.get(Thread, thread.id).reply_count == 2
+
+
+def test_a_new_account_waits_thirty_seconds_between_posts(limited):
     alice = make_user(limited, "alice")
     thread = make_thread(limited, alice)
     client = limited.test_client()
-    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
-    first = client.post_form(f"/threads/{thread.id}/reply", {"body": "Premier"})
-    assert first.status_code == 302
+    login(client, "alice")
+    assert_redirect(client.post_form(f"/threads/{thread.id}/reply", {"body": "Premier"}))
     second = client.post_form(f"/threads/{thread.id}/reply", {"body": "Second"})
     assert second.status_code == 429
-    assert second.headers["Retry-After"]
+    assert 5 < int(second.headers["Retry-After"]) <= 30
 
 
 def test_same_body_twice_within_five_minutes_is_refused(limited):

@@ -163,7 +163,7 @@ def test_deleted_post_leaves_no_notification(app, client, auth):
     assert notifications_of(app, alice) == []
 
 
-def test_hidden_post_is_filtered_from_the_list_even_if_a_row_remains(app, client, auth):
+def test_deleted_post_is_filtered_from_the_list_even_if_a_row_remains(app, client, auth):
     alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice, title="Fil visible")
     post = make_reply(app, bob, thread)
@@ -171,6 +171,21 @@ def test_hidden_post_is_filtered_from_the_list_even_if_a_row_remains(app, client
         db.session.get(discussions.Post, post.id).deleted_at = utcnow()
         db.session.commit()
     auth.login("alice")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Fil visible" not in page
+    assert "Aucune notification" in page
+
+
+def test_hidden_post_is_filtered_from_the_list_even_if_a_row_remains(app, client, auth):
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, alice, title="Fil visible")
+    post = make_reply(app, bob, thread, body="Une réponse bientôt masquée.")
+    auth.login("alice")
+    assert "Fil visible" in client.get("/notifications").get_data(as_text=True)
+    with app.app_context():  # hidden without going through the service: the row remains
+        db.session.get(discussions.Post, post.id).hidden_at = utcnow()
+        db.session.commit()
+    assert len(notifications_of(app, alice)) == 1
     page = client.get("/notifications").get_data(as_text=True)
     assert "Fil visible" not in page
     assert "Aucune notification" in page
