@@ -107,7 +107,11 @@ def _writer(base, user, password, threads, gate, state, seed, out):
         out["errors"].append(repr(exc))
         token = None
     # Everyone is logged in: the clock starts for all writers at once.
-    gate.wait()
+    try:
+        gate.wait()
+    except threading.BrokenBarrierError:
+        out["errors"].append(f"{user}: the writers never all started")
+        return
     if token is None:
         return
     number = 0
@@ -148,7 +152,7 @@ def run(job: dict) -> dict:
             state["started"] = time.perf_counter()
             state["deadline"] = state["started"] + job["seconds"]
 
-        gate = threading.Barrier(len(job["users"]), action=start_clock)
+        gate = threading.Barrier(len(job["users"]), action=start_clock, timeout=300)
         workers = [
             threading.Thread(
                 target=_writer,

@@ -14,6 +14,8 @@ For each database (SQLite always, PostgreSQL when ``FORUM_BENCH_DATABASE_URL`` i
    speed independent of the forum's size);
 4. the write mix: 20 members logged in through the form post replies; acknowledged
    replies are then looked up in the database.
+5. SQLite's write lock, timed by ``bench/locks.py`` (hand-over to a waiting writer, a
+   thread page behind another writer's lock).
 
 Prints one table and writes it to ``bench/RESULTS.md`` (one section per size). Exits 1 on
 any error or lost reply; slowness alone never fails.
@@ -539,6 +541,21 @@ def write_results(size: str, section: str) -> None:
     RESULTS.write_text(current)
 
 
+def lock_figures() -> tuple[str, bool]:
+    """SQLite's write lock timed by ``bench/locks.py`` (in its own process); whether it ran."""
+    done = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "bench" / "locks.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        log(done.stderr[-2000:])
+        return f"SQLite write lock: bench/locks.py failed (exit {done.returncode}).", False
+    return done.stdout.strip(), True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="S")
@@ -560,6 +577,7 @@ def main() -> int:
         else:
             url, builds[kind] = postgres_data(args.size, pg_url)
         results[kind] = measure(kind, url, manifest(url), seconds, small)
+    locks, locks_ran = lock_figures()
     section = "\n".join(
         [
             f"## Size {args.size} ({time.strftime('%Y-%m-%d')})",
@@ -567,11 +585,15 @@ def main() -> int:
             machine(results),
             "",
             table(args.size, results, builds),
+            locks,
+            "",
         ]
     )
     print(section)
     write_results(args.size, section)
     failures = [f for r in results.values() for f in r["failures"]]
+    if not locks_ran:
+        failures.append(locks)
     log(f"bench {args.size}: {time.perf_counter() - started:.0f} s")
     if failures:
         log("FAILED:\n  " + "\n  ".join(failures[:20]))

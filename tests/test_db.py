@@ -14,7 +14,7 @@ from forum.db import reads_first
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.search.models import include_object
-from tests.factories import PASSWORD, make_thread, make_user
+from tests.factories import login, make_thread, make_user
 
 
 def test_migrations_match_models(app):
@@ -49,11 +49,11 @@ def test_concurrent_replies_keep_tree_and_counters_exact(app):
     users = [make_user(app, f"ecrivain{i}") for i in range(writers)]
     thread = make_thread(app, users[0])
     errors: list[str] = []
-    barrier = threading.Barrier(writers)
+    barrier = threading.Barrier(writers, timeout=30)
 
     def write(username: str) -> None:
         client = app.test_client()
-        client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+        login(client, username)
         token = client.csrf_token()
         barrier.wait()
         for n in range(each):
@@ -68,7 +68,7 @@ def test_concurrent_replies_keep_tree_and_counters_exact(app):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=120)
 
     assert errors == []
     with app.app_context():
@@ -88,7 +88,7 @@ def test_sqlite_lock_beyond_timeout_answers_503(make_app, database, tmp_path):
     alice = make_user(app, "alice")
     thread = make_thread(app, alice)
     client = app.test_client()
-    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    login(client, "alice")
     token = client.csrf_token()
 
     path = database[1].removeprefix("sqlite:///")
@@ -169,26 +169,38 @@ def test_the_reply_view_reads_first():
 
 
 def test_a_writer_takes_the_lock_soon_after_it_is_released(app, database):
-    """It waits for another writer (without failing), then the busy timeout is as before."""
+    """It keeps trying (without failing) and takes the lock at its first try after the release.
+
+    The other writer lets go at the writer's third try; the busy timeout is as before.
+    How long that takes is measured by the benchmark (bench/locks.py), not here.
+    """
     if database[0] != "sqlite":
         pytest.skip("SQLite locking only")
-    import time
-
     path = database[1].removeprefix("sqlite:///")
     thread = make_thread(app, make_user(app, "alice"))
-    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(0.1, lambda: blocker.execute("ROLLBACK"))
+    events: list[str] = []
+
+    def trace(statement: str) -> None:
+        if statement == "BEGIN IMMEDIATE":
+            events.append("try")
+            if events.count("try") == 3:
+                blocker.execute("ROLLBACK")
+                events.append("released")
+
     with app.app_context(), reads_first():
         timeout = db.session.execute(text("PRAGMA busy_timeout")).scalar()
-        release.start()
-        started = time.monotonic()
-        db.session.execute(update(Thread).values(reply_count=Thread.reply_count + 1))
-        waited = time.monotonic() - started
+        connection = db.session.connection().connection.dbapi_connection
+        connection.set_trace_callback(trace)
+        try:
+            db.session.execute(update(Thread).values(reply_count=Thread.reply_count + 1))
+            events.append("wrote")
+        finally:
+            connection.set_trace_callback(None)
         db.session.commit()
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == timeout
-    release.join()
     blocker.close()
-    assert 0.09 < waited < 0.5
+    assert events == ["try", "try", "try", "released", "wrote"]
     with app.app_context():
         assert db.session.get(Thread, thread.id).reply_count == 1

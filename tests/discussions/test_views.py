@@ -439,7 +439,7 @@ def test_concurrent_replies_lose_no_count(app, alice, thread):
         ).status_code == 302  # fmt: skip
         clients.append(client)
     root = opening_post(app, thread)
-    barrier = threading.Barrier(members)
+    barrier = threading.Barrier(members, timeout=30)
 
     def write(client) -> list[int]:
         token = client.csrf_token()

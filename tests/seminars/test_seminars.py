@@ -16,7 +16,7 @@ from forum.discussions.models import Theme, Thread
 from forum.extensions import db
 from forum.seminars import services
 from forum.seminars.models import Registration, Seminar, Session, SessionThread, WorkshopChoice
-from tests.factories import PASSWORD, make_thread, make_user
+from tests.factories import login, make_thread, make_user
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -67,7 +67,7 @@ def organiser(app):
 
 def _login(app, username):
     client = app.test_client()
-    client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+    login(client, username)
     return client
 
 
@@ -89,7 +89,7 @@ def test_concurrent_registrations_never_overbook(app, organiser):
     seminar_id = make_seminar(app, organiser, capacity=capacity)
     workshop = make_session(app, organiser, seminar_id, kind="workshop", capacity=2)
     users = [make_user(app, f"participant{i}") for i in range(people)]
-    barrier = threading.Barrier(people)
+    barrier = threading.Barrier(people, timeout=30)
     errors: list[str] = []
 
     def register(username):
@@ -107,7 +107,7 @@ def test_concurrent_registrations_never_overbook(app, organiser):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=120)
 
     assert errors == []
     statuses = _statuses(app, seminar_id)
