@@ -60,6 +60,9 @@ def page() -> Iterator:
 
 
 def test_register_open_thread_and_reply_in_a_tree(live_server, page):
+    # After a click, only expect(...) waits for the next page: no reading right away.
+    from playwright.sync_api import expect
+
     page.goto(f"{live_server}/")
     page.get_by_role("link", name="Créer un compte").first.click()
     page.get_by_label("Pseudo").fill("josiane")
@@ -67,33 +70,36 @@ def test_register_open_thread_and_reply_in_a_tree(live_server, page):
     page.get_by_label("Mot de passe (10 caractères au moins)").fill("les services publics")
     page.get_by_label("Mot de passe, une seconde fois").fill("les services publics")
     page.get_by_role("button", name="Créer mon compte").click()
-    assert page.get_by_text("Votre compte est créé").is_visible()
+    expect(page.get_by_text("Votre compte est créé")).to_be_visible()
 
     page.goto(f"{live_server}/themes/services-publics")
     page.get_by_role("link", name="Ouvrir un fil").click()
     page.get_by_label("Titre").fill("La poste du bourg ferme le samedi")
     page.get_by_label("Message").fill("Qui a obtenu un **maintien** des horaires ?")
     page.get_by_role("button", name="Publier le fil").click()
-    assert re.search(r"/threads/\d+$", page.url)
-    assert page.locator(".post.opening strong").inner_text() == "maintien"
+    expect(page).to_have_url(re.compile(r"/threads/\d+$"))
+    expect(page.locator(".post.opening strong")).to_have_text("maintien")
 
     page.get_by_label("Votre réponse").fill("Chez nous, une pétition a suffi.")
     page.get_by_role("button", name="Publier la réponse").click()
     first_reply = page.locator("article.post").nth(1)
-    assert "une pétition a suffi" in first_reply.inner_text()
+    expect(first_reply).to_contain_text("une pétition a suffi")
 
     first_reply.get_by_role("link", name="Répondre").click()
     page.get_by_label("Votre réponse").fill("Laquelle ? Avec les élu·es ?")
     page.get_by_role("button", name="Publier la réponse").click()
 
     posts = page.locator("article.post")
-    assert posts.count() == 3
+    expect(posts).to_have_count(3)
     # The answer to the reply is nested inside the reply's branch, after it.
     nested = page.locator(".children .children article.post")
-    assert nested.count() == 1
-    assert "Avec les élu·es" in nested.inner_text()
+    expect(nested).to_have_count(1)
+    expect(nested).to_contain_text("Avec les élu·es")
+    # The page comes back on the new answer.
+    expect(page).to_have_url(re.compile(r"#post-\d+$"))
     target = page.url.split("#")[1]
-    assert page.locator(f"#{target}").is_visible()
+    expect(nested).to_have_id(target)
+    expect(page.locator(f"#{target}")).to_be_in_viewport()
     assert page.console_errors == []
 
 

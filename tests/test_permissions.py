@@ -21,7 +21,7 @@ from forum.discussions.models import Post, PostRevision, Theme, Thread
 from forum.extensions import db
 from forum.notifications.models import ThemeWatch, ThreadState
 from forum.permissions import Action, can
-from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
+from tests.factories import login, make_reply, make_thread, make_user, opening_post
 
 VIEWERS = ("anonymous", "member", "author", "moderator", "admin")
 T, F = True, False
@@ -297,8 +297,7 @@ def login_as(app, client, world: World, viewer: str) -> None:
     if viewer != "anonymous":
         with app.app_context():
             username = db.session.get(User, world.users[viewer]).username
-        response = client.post_form("/auth/login", {"login": username, "password": PASSWORD})
-        assert response.status_code == 302
+        login(client, username)
 
 
 @pytest.mark.parametrize(("action", "state", "viewer", "expected"), REFUSED)

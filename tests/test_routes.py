@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
-from tests.factories import make_reply, make_thread, make_user
+from tests.factories import login, make_reply, make_thread, make_user
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
 #: POST routes authenticated by a signed token in the URL instead of the session, so
@@ -46,7 +46,7 @@ def test_every_state_changing_route_is_post_and_csrf_protected(app, client):
     thread = make_thread(app, alice)
     reply = make_reply(app, alice, thread)
     client.application.config["WTF_CSRF_ENABLED"] = True
-    client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+    login(client, "alice")
 
     post_routes = []
     for rule in app.url_map.iter_rules():

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select, text, update
 from forum.db import utcnow
 from forum.discussions.models import Post, PostRevision, Theme, Thread
 from forum.extensions import db
-from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
+from tests.factories import PASSWORD, login, make_reply, make_thread, make_user, opening_post
 
 
 def post_ids(html: str) -> list[int]:
@@ -155,7 +155,7 @@ def test_deep_theme_pages_keep_order_and_visibility(make_app):
     visible = [pinned.id] + [i for i in newest_first if i != hidden.id]
     assert listing(app.test_client()) == visible
     client = app.test_client()
-    client.post_form("/auth/login", {"login": "alice", "password": PASSWORD})
+    login(client, "alice")
     assert listing(client) == [pinned.id, *newest_first]
 
 

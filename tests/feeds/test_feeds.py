@@ -10,7 +10,7 @@ import pytest
 from forum.discussions import services as discussions
 from forum.discussions.models import Post
 from forum.extensions import db
-from tests.factories import make_reply, make_thread, make_user, opening_post
+from tests.factories import login, make_reply, make_thread, make_user, opening_post
 
 
 def parse(client, url):
@@ -146,7 +146,7 @@ def test_seminars_feed_lists_published_seminars_only(app, client):
     assert feed.entries[1].id == f"http://localhost/seminars/{sooner}"
     assert "Brouillon" not in client.get("/feeds/seminars.atom").get_data(as_text=True)
     # Drafts stay out even for an organiser's session: the feed is public.
-    client.post_form("/auth/login", {"login": "orga", "password": "un mot de passe solide"})
+    login(client, "orga")
     assert "Brouillon" not in client.get("/feeds/seminars.atom").get_data(as_text=True)
     page = client.get("/seminars/").get_data(as_text=True)
     assert 'rel="alternate" type="application/atom+xml"' in page

@@ -13,7 +13,7 @@ from forum.db import utcnow
 from forum.discussions.models import Theme
 from forum.extensions import db
 from forum.moderation import services
-from tests.factories import PASSWORD, make_reply, make_thread, make_user
+from tests.factories import PASSWORD, login, make_reply, make_thread, make_user
 
 #: Who looks: the issue's viewers. "this" is the thread's theme (services-publics).
 VIEWERS = (
@@ -105,4 +105,6 @@ def login_as(client, world: World, viewer: str, app=None):
         "global": "modo",
         "admin": "admin",
     }
-    return client.post_form("/auth/login", {"login": names[viewer], "password": PASSWORD})
+    if viewer == "suspended":
+        return client.post_form("/auth/login", {"login": names[viewer], "password": PASSWORD})
+    return login(client, names[viewer])

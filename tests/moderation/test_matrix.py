@@ -202,6 +202,7 @@ def test_acts_over_http(app, client, world, act, index):
         assert response.headers["Location"].startswith("/auth/login?next=")
     else:
         assert response.status_code == expected, response.get_data(as_text=True)[:2000]
+        assert not response.headers.get("Location", "").startswith("/auth/login")
     changed = snapshot(app) != before
     assert changed is (expected == 302), (viewer, act)
     if expected == 302:

@@ -6,14 +6,14 @@ import re
 
 from forum.extensions import db
 from forum.seminars.models import Registration
-from tests.factories import PASSWORD, make_user
+from tests.factories import login, make_user
 from tests.notifications.conftest import local_path, text_part
 from tests.seminars.test_seminars import make_seminar, make_session
 
 
 def _client(app, username: str):
     client = app.test_client()
-    client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+    login(client, username)
     return client
 
 

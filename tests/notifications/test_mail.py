@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forum.db import utcnow
 from forum.extensions import db
 from forum.notifications.models import MailPreference, OutboxMail
-from tests.factories import make_reply, make_thread, make_user
+from tests.factories import login, make_reply, make_thread, make_user
 from tests.notifications.conftest import (
     SMTPServer,
     free_port,
@@ -89,7 +89,7 @@ def test_forged_unsubscribe_token_changes_nothing(mail_app, mail_client):
 
 def test_preferences_page(mail_app, mail_client, smtp_server):
     alice, bob = make_user(mail_app, "alice"), make_user(mail_app, "bob")
-    mail_client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+    login(mail_client, "alice")
     page = mail_client.get("/notifications/preferences").get_data(as_text=True)
     assert "Réponses à mes messages" in page
     response = mail_client.post_form(
@@ -116,7 +116,7 @@ def test_preferences_page(mail_app, mail_client, smtp_server):
 
 def test_digest_groups_news_per_thread_and_is_sent_once(mail_app, mail_client, smtp_server):
     alice, bob = make_user(mail_app, "alice"), make_user(mail_app, "bob")
-    mail_client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+    login(mail_client, "alice")
     mail_client.post_form("/themes/urbain/watch", {"level": "watching"})
     watched = make_thread(mail_app, bob, "services-publics", title="Les transports gratuits")
     mail_client.post_form(f"/threads/{watched.id}/watch", {"level": "watching"})
@@ -159,7 +159,7 @@ def test_mail_waits_in_the_outbox_while_the_server_is_down(make_app):
     client = app.test_client()
     alice, _bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice)
-    client.post_form("/auth/login", {"login": "bob", "password": "un mot de passe solide"})
+    login(client, "bob")
     response = client.post_form(f"/threads/{thread.id}/reply", {"body": "Malgré la panne."})
     assert response.status_code == 302  # the reply is published all the same
     with app.app_context():

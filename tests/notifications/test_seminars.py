@@ -7,14 +7,14 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.seminars.models import Registration
-from tests.factories import make_user
+from tests.factories import login, make_user
 from tests.notifications.conftest import local_path, text_part
 from tests.seminars.test_seminars import make_seminar, make_session
 
 
 def _login(app, username: str):
     client = app.test_client()
-    client.post_form("/auth/login", {"login": username, "password": "un mot de passe solide"})
+    login(client, username)
     return client
 
 

@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.search import services as search
 from forum.seminars import services as seminars
 from forum.seminars.models import Seminar, Session
-from tests.factories import PASSWORD, make_thread, make_user
+from tests.factories import login, make_thread, make_user
 from tests.seminars.test_seminars import make_seminar, make_session
 
 RESULT_RE = re.compile(r'id="result-(fil|message|actualite|seminaire|seance)-(\d+)"')
@@ -25,7 +25,7 @@ def results(response) -> list[tuple[str, int]]:
 def _client(app, username=None):
     client = app.test_client()
     if username:
-        client.post_form("/auth/login", {"login": username, "password": PASSWORD})
+        login(client, username)
     return client
 
 
