@@ -35,6 +35,13 @@ install-dev: $(BIN)/python
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
 	mkdir -p requirements
+	@# A lock file left with merge-conflict markers: our side stays as the preferences.
+	@for f in requirements/dev.lock requirements/main.lock; do \
+		if [ -f $$f ] && grep -q '^<<<<<<< ' $$f; then \
+			awk '/^<<<<<<< /{s=1;next} /^[|]{7} /{s=2;next} /^=======$$/{if(s){s=2;next}} \
+				/^>>>>>>> /{s=0;next} s!=2' $$f > $$f.tmp && mv $$f.tmp $$f; \
+		fi; \
+	done
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --extra redis \
 		$(LOCK_FLAGS) $(UPGRADE) -o requirements/dev.lock
 	$(BIN)/uv pip compile pyproject.toml -c requirements/dev.lock \
