@@ -1,0 +1,100 @@
+"""Hostile bodies: how long each takes to render (write time) and to display (thread page).
+
+Builds the forum on a fresh SQLite file (production settings, rate limits off), then for
+each body of :data:`HOSTILE`: renders it through :func:`forum.content.render_markdown`
+(the refusal message when the forum refuses it), and posts the accepted ones as replies
+to one thread. Finally reads that thread page, as a member and anonymously. Prints one
+line per body and the page times; the target is < 0.3 s for every accepted body and for
+the page.
+
+    python bench/hostile.py [--repeat 3]
+
+One process, no HTTP: the figures are a worker's own costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from forum.hostile import HOSTILE  # noqa: E402 - after the path above
+
+TARGET_S = 0.3
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs per figure")
+    args = parser.parse_args()
+
+    instance = tempfile.mkdtemp(prefix="forum-hostile-")
+    os.environ["FORUM_INSTANCE_PATH"] = instance
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from forum import content, create_app
+    from forum.accounts import services as accounts
+    from forum.accounts.models import User
+    from forum.discussions import services as discussions
+    from forum.discussions.models import Theme
+    from forum.extensions import db
+    from forum.refusals import Refused
+
+    app = create_app(
+        {
+            "FORUM_ENV": "testing",
+            "SECRET_KEY": "hostile-bench-secret-key-0123456789abcdef",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/forum.sqlite3",
+            "FORUM_RATE_LIMITS": "off",
+            "SERVER_NAME": None,
+        }
+    )
+    password = "un mot de passe solide"  # noqa: S105 - a throwaway local account
+    slow = False
+    with app.app_context():
+        upgrade()
+        author = accounts.register("hostile", "hostile@exemple.org", password)
+        theme = db.session.execute(select(Theme).limit(1)).scalar_one()
+        thread = discussions.create_thread(author, theme, "Des messages hostiles", "Ouverture.")
+        thread_id = thread.id
+        print(f"{'body':<28} {'chars':>7} {'render':>8}  outcome")
+        for name, body in HOSTILE.items():
+            try:
+                seconds, _html = _best(lambda body=body: content.render_markdown(body), args.repeat)
+            except Refused as refused:
+                print(f"{name:<28} {len(body):>7} {'-':>8}  refusé : {refused.message}")
+                continue
+            slow |= seconds >= TARGET_S
+            author = db.session.get(User, author.id)
+            discussions.reply(author, discussions.db.session.get(type(thread), thread_id), body)
+            print(f"{name:<28} {len(body):>7} {seconds:>7.3f}s  accepté")
+    for label, logged_in in (("anonyme", False), ("membre", True)):
+        client = app.test_client()
+        if logged_in:
+            client.post("/auth/login", data={"login": "hostile", "password": password})
+        seconds, response = _best(lambda c=client: c.get(f"/threads/{thread_id}"), args.repeat)
+        assert response.status_code in (200, 308), response.status_code
+        slow |= seconds >= TARGET_S
+        print(f"page du fil ({label}){'':<11} {seconds:>7.3f}s  HTTP {response.status_code}")
+    print(f"objectif : < {TARGET_S} s par rendu et par page — {'manqué' if slow else 'tenu'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
