@@ -38,8 +38,7 @@ from urllib.parse import quote, unquote
 
 import nh3
 from flask_babel import gettext as _
-from markdown_it import MarkdownIt
-from markdown_it import rules_inline
+from markdown_it import MarkdownIt, rules_inline
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -293,7 +292,9 @@ _FENCE_STARTS = frozenset(" `~")
 # The containers that open a line: quote markers, list markers and the indentation before them.
 _CONTAINERS_RE = re.compile(r"(?:[ \t]*+(?:>|[-+*](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))+")
 # An address written out of a link: not right after a link's "](" (already counted by its "[").
-_ADDRESS_RE = re.compile(r"(?<!\]\()(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]{1,31}://|www\.)", re.IGNORECASE)
+_ADDRESS_RE = re.compile(
+    r"(?<!\]\()(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]{1,31}://|www\.)", re.IGNORECASE
+)
 _MARKS = "*_~<&\\`"
 
 
