@@ -274,11 +274,11 @@ _MD = _build_parser()
 
 # -- bounded cost --------------------------------------------------------------------------
 
-#: Lines with text, outside fenced code (500 lines are some fifteen screens).
-MAX_LINES = 500
+#: Lines with text, outside fenced code (400 lines are a dozen screens).
+MAX_LINES = 400
 #: Links, images and bare addresses: each ``[`` outside code (every link and image opens
 #: with one, and each costs a label scan) plus each address written out of a link.
-MAX_LINKS = 200
+MAX_LINKS = 100
 #: ``@pseudo`` outside code, repeats included (the first :data:`MAX_MENTIONS` different
 #: ones are notified).
 MAX_MENTIONS_PER_POST = 50
@@ -318,7 +318,7 @@ def check_source(source: str) -> None:
     :raise Refused: with what to change, naming the count and the limit.
     """
     text: list[str] = []
-    depth, fence = 0, ""
+    depth, fence, lines = 0, "", 0
     for line in source.splitlines():
         opening = _FENCE_RE.match(line) if line[:1] in _FENCE_STARTS else None
         if fence:
@@ -328,15 +328,17 @@ def check_source(source: str) -> None:
         if opening:
             fence = opening.group(1)
             continue
+        if line.strip():
+            lines += 1
+            if lines > MAX_LINES:
+                break  # refused below: no need to read further
         depth = max(depth, _depth(line))
         text.append(line)
-    lines = sum(1 for line in text if line.strip())
     if lines > MAX_LINES:
         raise Refused(
             _(
-                "Le message compte %(count)d lignes de texte ; la limite est de %(limit)d. "
+                "Le message dépasse la limite de %(limit)d lignes de texte. "
                 "Regroupez des lignes ou partagez le texte en plusieurs messages.",
-                count=lines,
                 limit=MAX_LINES,
             )
         )

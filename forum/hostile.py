@@ -33,16 +33,18 @@ REFUSED: dict[str, str] = {
 }
 
 ACCEPTED: dict[str, str] = {
-    "500 éléments de liste": "- a\n" * _LINES,
-    "500 lignes citées": "> a\n" * _LINES,
-    "500 lignes de tableau": "| a | b |\n| - | - |\n" + "| a | b |\n" * (_LINES - 2),
-    "500 titres": "# a\n" * _LINES,
-    "500 lignes pleines": ("a b c d e : f-g " * (_WIDE // 16) + "\n") * _LINES,
+    "400 éléments de liste": "- a\n" * _LINES,
+    "400 lignes citées": "> a\n" * _LINES,
+    "400 lignes de tableau": "| a | b |\n| - | - |\n" + "| a | b |\n" * (_LINES - 2),
+    "400 titres": "# a\n" * _LINES,
+    "400 lignes pleines": ("a b c d e : f-g " * (_WIDE // 16) + "\n") * _LINES,
     "8 000 lignes de code": "```\n" + "- [a]\n" * 8_000 + "```\n",
-    "200 « ![ » puis « ](x) »": "![" * content.MAX_LINKS + "](x)",
-    "200 « [ » et 2 000 « * »": "[" * content.MAX_LINKS + "*" * content.MAX_MARKS + "]",
-    "200 liens": "[lien](https://exemple.org/page) " * content.MAX_LINKS,
-    "200 adresses nues": " ".join(f"https://exemple.org/{i}" for i in range(content.MAX_LINKS)),
+    "100 « ![ » puis « ](x) »": "![" * content.MAX_LINKS + "](x)",
+    "100 « [ », 2 000 « * » puis « ](x) »": (
+        "[" * content.MAX_LINKS + "*" * content.MAX_MARKS + "](x)"
+    ),
+    "100 liens": "[lien](https://exemple.org/page) " * content.MAX_LINKS,
+    "100 adresses nues": " ".join(f"https://exemple.org/{i}" for i in range(content.MAX_LINKS)),
     "50 mentions": " ".join(f"@membre{i}" for i in range(content.MAX_MENTIONS_PER_POST)),
     "2 000 emphases « *a »": "*a " * content.MAX_MARKS,
     "2 000 « < »": "< " * content.MAX_MARKS,
@@ -51,10 +53,12 @@ ACCEPTED: dict[str, str] = {
         "> " * (i // 2) + ("- " if i % 2 else "") + "a\n" for i in range(content.MAX_DEPTH)
     ),
     "49 000 caractères de code": "```\n" + ("[*_<&`@x " * 54 + "\n") * 98 + "```\n",
-    "49 000 caractères de texte": (
+    "37 000 caractères de texte": (
         "La coopérative d'habitant·es de Saint-Denis a réuni **trente familles** autour "
         "d'un projet commun : c'est-à-dire 30 % des lots. La mairie a suivi, l'office "
         "public aussi ; voir [le compte rendu](https://exemple.org/cr) de la réunion.\n\n"
+        "Les locataires ont voté, le bailleur a signé : le chantier commence au printemps, "
+        "avec une régie de quartier et deux entreprises d'insertion du territoire.\n\n"
     )
-    * 190,
+    * 95,
 }
