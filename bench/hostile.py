@@ -4,8 +4,9 @@ Builds the forum on a fresh SQLite file (rate limits off), then for each body of
 :mod:`forum.hostile`: times how long the forum takes to refuse the refused ones, and to
 render (:func:`forum.content.render_markdown`) the worst accepted ones, which are then
 posted as replies to one thread. Finally reads that thread page, anonymously and as a
-member. Prints one line per body and the page times; the target is < 0.3 s for every
-accepted body and for the page. Figures are the best of ``--repeat`` runs.
+member. Prints one line per body and the page times, in CPU seconds of this process (the
+worker's own cost, whatever else the machine runs) and wall seconds; the target is < 0.3 s
+for every accepted body and for the page. Figures are the best of ``--repeat`` runs.
 
     python bench/hostile.py [--repeat 3]
 
@@ -29,13 +30,17 @@ from forum.hostile import ACCEPTED, REFUSED  # noqa: E402 - after the path above
 TARGET_S = 0.3
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
-    best, result = float("inf"), None
+def _best(fn, repeat: int) -> tuple[float, float, object]:
+    """The least CPU time of ``repeat`` runs (a worker's own cost, whatever else the machine
+    runs), the wall time of that run, and the last result."""
+    best, best_wall, result = float("inf"), 0.0, None
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if cpu < best:
+            best, best_wall = cpu, wall
+    return best, best_wall, result
 
 
 def main() -> int:
@@ -73,7 +78,7 @@ def main() -> int:
         theme = db.session.execute(select(Theme).limit(1)).scalar_one()
         thread = discussions.create_thread(author, theme, "Des messages hostiles", "Ouverture.")
         thread_id = thread.id
-        print(f"{'message':<40} {'chars':>7} {'seconds':>8}  outcome")
+        print(f"{'message':<40} {'chars':>7} {'CPU s':>7} {'mur s':>7}  outcome")
         for name, body in REFUSED.items():
 
             def refuse(body=body, name=name):
@@ -83,14 +88,18 @@ def main() -> int:
                     return refused.message
                 raise SystemExit(f"not refused: {name}")
 
-            seconds, message = _best(refuse, args.repeat)
-            print(f"{name:<40} {len(body):>7} {seconds:>7.3f}s  refusé : {message[:60]}…")
+            seconds, wall, message = _best(refuse, args.repeat)
+            print(
+                f"{name:<40} {len(body):>7} {seconds:>7.3f} {wall:>7.3f}  refusé : {message[:50]}…"
+            )
         for name, body in ACCEPTED.items():
-            seconds, _html = _best(lambda body=body: content.render_markdown(body), args.repeat)
+            seconds, wall, _html = _best(
+                lambda body=body: content.render_markdown(body), args.repeat
+            )
             slow |= seconds >= TARGET_S
             author = db.session.get(User, author.id)
             discussions.reply(author, db.session.get(Thread, thread_id), body)
-            print(f"{name:<40} {len(body):>7} {seconds:>7.3f}s  accepté, rendu")
+            print(f"{name:<40} {len(body):>7} {seconds:>7.3f} {wall:>7.3f}  accepté, rendu")
         # Rows stored before the limits existed keep their HTML: a second thread holds a few
         # refused bodies, rendered without the limits, to time their display too.
         legacy = discussions.create_thread(
@@ -114,12 +123,20 @@ def main() -> int:
         if logged_in:
             client.post("/auth/login", data={"login": "hostile", "password": password})
         for title, shown in (("pires acceptés", thread_id), ("d'avant les limites", legacy)):
-            seconds, response = _best(lambda c=client, t=shown: c.get(f"/threads/{t}"), args.repeat)
+            seconds, wall, response = _best(
+                lambda c=client, t=shown: c.get(f"/threads/{t}"), args.repeat
+            )
             assert response.status_code == 200, response.status_code
             slow |= seconds >= TARGET_S
             page = f"page du fil {title} ({label})"
-            print(f"{page:<40} {len(response.data):>7} {seconds:>7.3f}s  HTTP 200 (octets)")
-    print(f"objectif : < {TARGET_S} s par rendu et par page — {'manqué' if slow else 'tenu'}")
+            print(
+                f"{page:<40} {len(response.data):>7} {seconds:>7.3f} {wall:>7.3f}"
+                "  HTTP 200 (octets)"
+            )
+    print(
+        f"objectif : < {TARGET_S} s de CPU par rendu et par page — "
+        f"{'manqué' if slow else 'tenu'} (charge de la machine : {os.getloadavg()[0]:.1f})"
+    )
     return 0
 
 
