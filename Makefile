@@ -82,3 +82,8 @@ translations: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# Render and display times of hostile Markdown bodies (forum/hostile.py); target < 0.3 s.
+.PHONY: bench-hostile
+bench-hostile: install-dev
+	$(BIN)/python bench/hostile.py

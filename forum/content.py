@@ -17,7 +17,15 @@ are never loaded (readers' privacy, and the CSP only allows ``img-src 'self'``),
 links; only ``http``, ``https``, ``mailto`` and relative URLs survive; no ``style``, no event
 handler, no class except ``language-*`` on ``<code>``.
 
-Nothing in this module knows about Flask or the database.
+Bounded cost: markdown-it-py spends tens of microseconds on every line, list item, emphasis
+mark or bracket (and a link label is scanned again for each ``[`` that opens before it), so a
+50,000-character body made of nothing else ties a worker up for seconds. :func:`check_source`
+(run by :func:`render_markdown`) refuses, with a message saying what to change, the bodies no
+real post resembles: too many lines, links, images or brackets, mentions, formatting marks, or
+quotes and lists nested too deep. It counts with string methods and regular expressions, in
+linear time, before any parsing; ``bench/hostile.py`` measures what is left.
+
+Nothing in this module knows about the database; refusal messages go through Flask-Babel.
 """
 
 from __future__ import annotations
@@ -29,13 +37,17 @@ from collections.abc import Sequence
 from urllib.parse import quote, unquote
 
 import nh3
-from markdown_it import MarkdownIt
+from flask_babel import gettext as _
+from markdown_it import MarkdownIt, rules_inline
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from forum.refusals import Refused
+
 __all__ = [
     "RENDER_VERSION",
+    "check_source",
     "mentioned_usernames",
     "plain_text",
     "quote_markdown",
@@ -223,6 +235,26 @@ def _render_image(
     return f'<a href="{html.escape(src)}">{label}</a>'
 
 
+def _needs_closing_bracket(rule):
+    """Wrap markdown-it's ``link`` or ``image`` rule: no ``]`` after the ``[``, no link.
+
+    markdown-it scans a link label from each ``[`` to its ``]``, token by token, and when
+    it finds none gives up and starts again from the next ``[``: ``![`` repeated 24,000
+    times took seconds. The position of the last ``]`` of the inline text, looked up once,
+    answers in constant time for every opener after it.
+    """
+
+    def rule_with_check(state, silent: bool) -> bool:
+        last_close = getattr(state, "forum_last_close", None)
+        if last_close is None:
+            last_close = state.forum_last_close = state.src.rfind("]")
+        if last_close < state.pos:
+            return False
+        return rule(state, silent)
+
+    return rule_with_check
+
+
 def _build_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
@@ -230,6 +262,8 @@ def _build_parser() -> MarkdownIt:
     # Stricter than markdown-it's own blacklist: a refused destination leaves the Markdown as
     # plain text instead of producing a link.
     md.validateLink = _is_allowed_url  # type: ignore[method-assign]
+    for name in ("link", "image"):
+        md.inline.ruler.at(name, _needs_closing_bracket(getattr(rules_inline, name)))
     md.core.ruler.push("forum_adjust_tokens", _adjust_tokens)
     md.add_render_rule("image", _render_image)
     return md
@@ -238,8 +272,129 @@ def _build_parser() -> MarkdownIt:
 _MD = _build_parser()
 
 
-def render_markdown(source: str) -> str:
-    """Render a member's Markdown to the sanitised HTML that gets stored and displayed."""
+# -- bounded cost --------------------------------------------------------------------------
+
+#: Lines with text, outside fenced code (400 lines are a dozen screens).
+MAX_LINES = 400
+#: Links, images and bare addresses: each ``[`` outside code (every link and image opens
+#: with one, and each costs a label scan) plus each address written out of a link.
+MAX_LINKS = 100
+#: ``@pseudo`` outside code, repeats included (the first :data:`MAX_MENTIONS` different
+#: ones are notified).
+MAX_MENTIONS_PER_POST = 50
+#: Formatting marks outside code: ``* _ ~ < & \`` and backquotes.
+MAX_MARKS = 2_000
+#: Quotes and lists inside one another.
+MAX_DEPTH = 10
+
+_FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_STARTS = frozenset(" `~")
+# The containers that open a line: quote markers, list markers and the indentation before them.
+_CONTAINERS_RE = re.compile(r"(?:[ \t]*+(?:>|[-+*](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))+")
+# An address written out of a link: not right after a link's "](" (already counted by its "[").
+_ADDRESS_RE = re.compile(
+    r"(?<!\]\()(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]{1,31}://|www\.)", re.IGNORECASE
+)
+_MARKS = "*_~<&\\`"
+
+
+def _depth(line: str) -> int:
+    """How many quotes and lists ``line`` sits in (its indentation counts as list levels)."""
+    match = _CONTAINERS_RE.match(line)
+    if not match:
+        return 0
+    prefix = match.group(0)
+    markers = sum(1 for ch in prefix if ch not in " \t")
+    indent = len(prefix) - len(prefix.lstrip(" \t"))
+    return markers + indent // 2
+
+
+def check_source(source: str) -> None:
+    """Refuse a body no real post resembles, before any parsing; linear in its length.
+
+    Fenced code blocks are left out of the counts: their content is not parsed as
+    Markdown, and costs little.
+
+    :raise Refused: with what to change, naming the count and the limit.
+    """
+    text: list[str] = []
+    depth, fence, lines = 0, "", 0
+    for line in source.splitlines():
+        opening = _FENCE_RE.match(line) if line[:1] in _FENCE_STARTS else None
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        if line.strip():
+            lines += 1
+            if lines > MAX_LINES:
+                break  # refused below: no need to read further
+        depth = max(depth, _depth(line))
+        text.append(line)
+    if lines > MAX_LINES:
+        raise Refused(
+            _(
+                "Le message dépasse la limite de %(limit)d lignes de texte. "
+                "Regroupez des lignes ou partagez le texte en plusieurs messages.",
+                limit=MAX_LINES,
+            )
+        )
+    if depth > MAX_DEPTH:
+        raise Refused(
+            _(
+                "Le message imbrique %(count)d niveaux de citations ou de listes ; "
+                "la limite est de %(limit)d. Citez seulement le passage auquel vous répondez.",
+                count=depth,
+                limit=MAX_DEPTH,
+            )
+        )
+    prose = "\n".join(text)
+    count = prose.count("[") + len(_ADDRESS_RE.findall(prose))
+    if count > MAX_LINKS:
+        raise Refused(
+            _(
+                "Le message contient %(count)d liens, images, adresses web ou crochets [ ] ; "
+                "la limite est de %(limit)d. Gardez les plus utiles.",
+                count=count,
+                limit=MAX_LINKS,
+            )
+        )
+    count = sum(1 for _match in _MENTION_RE.finditer(prose))
+    if count > MAX_MENTIONS_PER_POST:
+        raise Refused(
+            _(
+                "Le message contient %(count)d mentions @pseudo ; la limite est de %(limit)d. "
+                "Mentionnez seulement les personnes concernées.",
+                count=count,
+                limit=MAX_MENTIONS_PER_POST,
+            )
+        )
+    count = sum(prose.count(mark) for mark in _MARKS)
+    if count > MAX_MARKS:
+        raise Refused(
+            _(
+                "Le message contient %(count)d signes de mise en forme (* _ ~ < & \\ `) ; "
+                "la limite est de %(limit)d. Placez le code entre deux lignes ``` "
+                "ou allégez la mise en forme.",
+                count=count,
+                limit=MAX_MARKS,
+            )
+        )
+
+
+def render_markdown(source: str, *, checked: bool = True) -> str:
+    """Render a member's Markdown to the sanitised HTML that gets stored and displayed.
+
+    ``checked=False`` skips :func:`check_source`: for re-rendering bodies stored before
+    a limit existed, never for new input.
+
+    :raise Refused: the body goes beyond a limit of :func:`check_source`.
+    """
+    if checked:
+        check_source(source)
     return _sanitize(_MD.render(source))
 
 

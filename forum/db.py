@@ -17,10 +17,15 @@ as before; the lock is only held from the first write to the commit.
 
 Every ``BEGIN IMMEDIATE`` goes through :func:`take_write_lock`, which tries again every
 half millisecond rather than letting SQLite's busy handler sleep ever longer.
+
+Effects of a write that must not hold its transaction (notifications, mail) are queued
+with :func:`after_commit` by the code that causes them, and run once the transaction has
+committed, each in its own; a rollback drops them.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +37,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
@@ -188,3 +193,65 @@ def take_write_lock(cursor) -> None:
             time.sleep(WRITE_LOCK_POLL_S)
     finally:
         cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+
+
+# -- after commit ---------------------------------------------------------------------------
+
+#: ``session.info`` keys: callbacks of the open transaction, those due after its commit,
+#: and the flag set while they run (their own commits queue, the running loop picks up).
+_QUEUED, _DUE, _RUNNING = "forum_after_commit", "forum_after_commit_due", "forum_after_commit_run"
+_logger = logging.getLogger("forum.after_commit")
+
+
+def after_commit(fn: Callable, *args, **kwargs) -> None:
+    """Call ``fn(*args, **kwargs)`` once the current transaction of ``db.session`` commits.
+
+    For effects that must not run inside the transaction (its rows must be visible,
+    its locks released first): notifications, mail. Callbacks run in the order queued,
+    after the commit returns to the database and before ``commit()`` returns to the
+    caller, each free to open and commit its own transaction. A rollback drops them;
+    an error in one is logged, rolled back and does not reach the caller, whose
+    transaction is already committed.
+    """
+    from forum.extensions import db  # the extensions import this module
+
+    db.session.info.setdefault(_QUEUED, []).append((fn, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the transaction is still open
+    queued = session.info.pop(_QUEUED, None)
+    if queued:
+        session.info.setdefault(_DUE, []).extend(queued)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_QUEUED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _soft_rolled_back(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_due(session: Session, transaction) -> None:
+    """Once the committed transaction is closed (a new one may begin), run what is due."""
+    if transaction.parent is not None or session.info.get(_RUNNING):
+        return
+    session.info[_RUNNING] = True
+    try:
+        while session.info.get(_DUE):
+            fn, args, kwargs = session.info[_DUE].pop(0)
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                _logger.exception("after-commit callback %r failed", fn)
+                session.rollback()
+    finally:
+        session.info.pop(_RUNNING, None)

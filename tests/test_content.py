@@ -398,46 +398,52 @@ def test_sanitizer_is_the_final_barrier():
 
 
 # --- pathological input -----------------------------------------------------------------------
+# The parser's own bounds, behind the limits of check_source (stored bodies are re-rendered
+# without them).
+
+
+def _unchecked(source: str) -> str:
+    return render_markdown(source, checked=False)
 
 
 def test_deeply_nested_blockquotes_are_bounded():
-    html = render_markdown(">" * 10_000 + " fond")
+    html = _unchecked(">" * 10_000 + " fond")
     assert html.count("<blockquote>") <= 25
     assert _parse(html).max_depth <= 30
     assert_safe(html)
 
 
 def test_spaced_nested_blockquotes_are_bounded():
-    html = render_markdown("> " * 10_000 + "fond")
+    html = _unchecked("> " * 10_000 + "fond")
     assert html.count("<blockquote>") <= 25
 
 
 def test_deeply_nested_lists_are_bounded():
     for marker in ("* ", "- ", "1. "):
-        html = render_markdown(marker * 10_000 + "x")
+        html = _unchecked(marker * 10_000 + "x")
         assert html.count("<ul>") + html.count("<ol>") <= 25
         assert _parse(html).max_depth <= 50
 
 
 def test_many_stars_and_brackets_render():
     for source in ("*" * 10_000, "[" * 10_000, "[" * 10_000 + "a" + "]" * 10_000, "![" * 5_000):
-        html = render_markdown(source)
+        html = _unchecked(source)
         assert _parse(html).max_depth <= 30
         assert_safe(html)
-    assert render_markdown("[" * 10_000).count("[") == 10_000
+    assert _unchecked("[" * 10_000).count("[") == 10_000
 
 
 def test_emphasis_pairs_render_flat():
-    html = render_markdown("*a" * 25_000)
+    html = _unchecked("*a" * 25_000)
     assert html.startswith("<p>")
     assert _parse(html).max_depth <= 3
     assert_safe(html)
 
 
 def test_nested_links_and_emphasis_are_bounded():
-    html = render_markdown("[" * 50 + "x" + "](https://example.org)" * 50)
+    html = _unchecked("[" * 50 + "x" + "](https://example.org)" * 50)
     assert _parse(html).max_depth <= 30
-    html = render_markdown("**_" * 200 + "x" + "_**" * 200)
+    html = _unchecked("**_" * 200 + "x" + "_**" * 200)
     assert _parse(html).max_depth <= 30
 
 
@@ -547,3 +553,106 @@ def test_plain_text_rejects_nonpositive_limit():
 )
 def test_mentioned_usernames(source, names):
     assert mentioned_usernames(source) == names
+
+
+# --- limits: hostile bodies are refused, the worst accepted ones render ---------------------
+
+from forum import content as content_module  # noqa: E402 - the limits, next to their tests
+from forum.hostile import ACCEPTED, REFUSED  # noqa: E402
+from forum.refusals import Refused  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_hostile_body_is_refused_with_its_limit(name):
+    assert len(REFUSED[name]) <= 50_000  # within the length of a post: refused for its shape
+    with pytest.raises(Refused) as refused:
+        render_markdown(REFUSED[name])
+    assert re.search(r"limite (est )?de [0-9]+", refused.value.message)
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_worst_accepted_body_renders(name):
+    assert len(ACCEPTED[name]) <= 50_000
+    html = render_markdown(ACCEPTED[name])
+    assert html
+    assert_safe(html)
+
+
+@pytest.mark.parametrize(
+    ("at_limit", "beyond", "message"),
+    [
+        (
+            "a\n" * content_module.MAX_LINES,
+            "a\n" * (content_module.MAX_LINES + 1),
+            "Le message dépasse la limite de 400 lignes de texte. "
+            "Regroupez des lignes ou partagez le texte en plusieurs messages.",
+        ),
+        (
+            "[a] " * content_module.MAX_LINKS,
+            "[a] " * content_module.MAX_LINKS + "https://exemple.org",
+            "Le message contient 101 liens, images, adresses web ou crochets [ ] ; "
+            "la limite est de 100. Gardez les plus utiles.",
+        ),
+        (
+            "@alice " * content_module.MAX_MENTIONS_PER_POST,
+            "@alice " * content_module.MAX_MENTIONS_PER_POST + "@bob",
+            "Le message contient 51 mentions @pseudo ; la limite est de 50. "
+            "Mentionnez seulement les personnes concernées.",
+        ),
+        (
+            "_" * content_module.MAX_MARKS,
+            "_" * content_module.MAX_MARKS + "&",
+            "Le message contient 2001 signes de mise en forme (* _ ~ < & \\ `) ; la limite "
+            "est de 2000. Placez le code entre deux lignes ``` ou allégez la mise en forme.",
+        ),
+        (
+            "> " * content_module.MAX_DEPTH + "a",
+            "> " * (content_module.MAX_DEPTH + 1) + "a",
+            "Le message imbrique 11 niveaux de citations ou de listes ; la limite est de 10. "
+            "Citez seulement le passage auquel vous répondez.",
+        ),
+    ],
+)
+def test_each_limit_accepts_its_value_and_refuses_one_more(at_limit, beyond, message):
+    content_module.check_source(at_limit)
+    with pytest.raises(Refused) as refused:
+        content_module.check_source(beyond)
+    assert refused.value.message == message
+
+
+def test_nested_lists_count_as_depth():
+    nested = "".join("  " * level + "- niveau\n" for level in range(content_module.MAX_DEPTH))
+    content_module.check_source(nested)
+    with pytest.raises(Refused):
+        content_module.check_source(nested + "  " * content_module.MAX_DEPTH + "- trop\n")
+
+
+def test_fenced_code_is_left_out_of_the_counts():
+    code = "```json\n" + '{"a": [1, 2], "b": "*_<&"}\n' * 2_000 + "```\n"
+    content_module.check_source("Voici le fichier :\n\n" + code + "\nÀ vous.")
+    html = render_markdown(code)
+    assert html.startswith('<pre><code class="language-json">')
+    # "~~~" does not close a "```" fence: a fence left open runs to the end, as code.
+    unclosed = "```\n" + "[" * 300 + "\n~~~\n"
+    content_module.check_source(unclosed)
+    assert render_markdown(unclosed).startswith("<pre><code>[[[")
+    with pytest.raises(Refused):  # after a closed fence, brackets count again
+        content_module.check_source("```\nx\n```\n" + "[" * 300)
+    with pytest.raises(Refused):  # lines of text count, blank lines and code do not
+        content_module.check_source(("a\n\n" + "```\nx\n```\n") * (content_module.MAX_LINES + 1))
+    content_module.check_source(("a\n\n" + "```\nx\n```\n") * content_module.MAX_LINES)
+
+
+def test_a_link_counts_once_and_bare_addresses_count():
+    link = "[le rapport](https://exemple.org/rapport) "
+    content_module.check_source(link * content_module.MAX_LINKS)
+    with pytest.raises(Refused):
+        content_module.check_source(
+            link * (content_module.MAX_LINKS // 2)
+            + "www.a.org " * (content_module.MAX_LINKS // 2 + 1)
+        )
+
+
+def test_rerendering_a_stored_body_skips_the_limits():
+    html = render_markdown("[" * 1_000, checked=False)
+    assert html == "<p>" + "[" * 1_000 + "</p>\n"

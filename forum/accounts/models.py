@@ -82,6 +82,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     unread_notifications: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     #: Set when the member followed the link mailed at registration (None: not yet).
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Login attempts since ``login_failures_since`` that did not succeed: counted in the
+    #: database, so the throttle holds whatever the worker or machine answering
+    #: (:func:`forum.accounts.services.authenticate`). No address is kept.
+    login_failures: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    login_failures_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

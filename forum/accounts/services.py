@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import timedelta
 from functools import cache
 from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.accounts.models import Family, Role, User
@@ -181,13 +182,83 @@ def _password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password) and "\x00" not in password
 
 
+#: Failed logins an account tolerates within :data:`LOGIN_WINDOW`: the next attempt is
+#: refused, even with the right password, until the window has passed.
+LOGIN_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins on this account: refuse until ``retry_after`` seconds pass."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        self.message = _(
+            "Trop de tentatives de connexion ont échoué sur ce compte : par sécurité, il est "
+            "bloqué pendant encore %(minutes)d minute(s), même avec le bon mot de passe. "
+            "Réessayez ensuite, ou choisissez un nouveau mot de passe avec « Mot de passe "
+            "oublié ».",
+            minutes=minutes,
+        )
+
+
+_users = User.__table__
+_WINDOW_OVER = or_(
+    _users.c.login_failures_since.is_(None),
+    _users.c.login_failures_since < bindparam("window_start", type_=DateTime),
+)
+#: One attempt more, counted before the password is checked (so that concurrent attempts
+#: on several workers cannot all slip under the limit); a window that is over starts anew.
+_COUNT_ATTEMPT = (
+    update(_users)
+    .where(_users.c.id == bindparam("user"))
+    .values(
+        login_failures=case((_WINDOW_OVER, 1), else_=_users.c.login_failures + 1),
+        login_failures_since=case(
+            (_WINDOW_OVER, bindparam("now", type_=DateTime)),
+            else_=_users.c.login_failures_since,
+        ),
+    )
+    .returning(_users.c.login_failures, _users.c.login_failures_since)
+)
+_CLEAR_FAILURES = (
+    update(_users)
+    .where(_users.c.id == bindparam("user"))
+    .values(login_failures=0, login_failures_since=None)
+)
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The user if ``login`` and ``password`` match, else None (same cost either way)."""
+    """The user if ``login`` and ``password`` match, else None (same cost either way).
+
+    Each attempt on an existing account is counted in the database first, and
+    committed before the password is checked (no lock is held while hashing); a
+    success clears the count.
+
+    :raise LoginThrottled: more than :data:`LOGIN_FAILURES` attempts failed on this
+        account within :data:`LOGIN_WINDOW` (unless ``FORUM_RATE_LIMITS`` is ``off``).
+    """
     user = find_by_login(login) if "\x00" not in login else None
     if user is None:
         check_password_hash(_dummy_hash(), password)
         return None
-    return user if _password_matches(user.password_hash, password) else None
+    user_id, password_hash = user.id, user.password_hash
+    if current_app.config["FORUM_RATE_LIMITS"] != "off":
+        now = utcnow()
+        attempts, since = db.session.execute(
+            _COUNT_ATTEMPT, {"user": user_id, "now": now, "window_start": now - LOGIN_WINDOW}
+        ).one()
+        db.session.commit()
+        if attempts > LOGIN_FAILURES:
+            raise LoginThrottled(max(1, int((since + LOGIN_WINDOW - now).total_seconds())))
+    if not _password_matches(password_hash, password):
+        return None
+    if current_app.config["FORUM_RATE_LIMITS"] != "off":
+        db.session.execute(_CLEAR_FAILURES, {"user": user_id})
+        db.session.commit()
+    return db.session.get(User, user_id)
 
 
 def end_other_sessions(user: User) -> None:
@@ -310,6 +381,7 @@ def reset_password(token: str, password: str) -> User:
     user = _reset_user(token)
     check_password(password, user.username)
     user.password_hash = hash_password(password)
+    user.login_failures, user.login_failures_since = 0, None  # the link proved the owner
     if user.email_verified_at is None:  # the link proved the address
         user.email_verified_at = utcnow()
     end_other_sessions(user)

@@ -91,7 +91,10 @@ def register():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.login.data, form.password.data)
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except services.LoginThrottled as throttled:
+            abort(429, description=throttled.message, retry_after=throttled.retry_after)
         if user is None:
             form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
         elif user.is_suspended:

@@ -2,8 +2,13 @@
 
 Each service checks, changes rows and counters (in SQL, ``n = n + 1``, never
 read-modify-write in Python), commits once, and returns the new object. A
-refusal raises :class:`forum.errors.Refused` (nothing changed) or aborts with
+refusal raises :class:`forum.refusals.Refused` (nothing changed) or aborts with
 403 through ``ensure``.
+
+Side effects have one place each: the search index and the author's own read
+position change inside the transaction, as the rows do; notifications are
+queued with :func:`forum.db.after_commit` (:func:`_notify_after_commit`) and
+run once the transaction commits, whoever commits it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import content
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.db import after_commit, utcnow
 from forum.discussions.models import (
     MAX_STORED_DEPTH,
     Post,
@@ -158,14 +163,19 @@ def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
     )
 
 
+def _notify_after_commit(post: Post, *, new_thread: bool = False) -> None:
+    """Watchers, mentioned members and the parent's author hear of ``post`` once it commits."""
+    after_commit(fanout.after_post, post, new_thread=new_thread)
+
+
 def create_thread(
     author: User, theme: Theme, title: str, body: str, *, commit: bool = True
 ) -> Thread:
     """Open a thread in ``theme`` with its opening post; watchers are notified after commit.
 
     With ``commit=False`` the caller finishes the unit of work (a seminar's
-    follow-up thread is linked to its session in the same transaction) and calls
-    :func:`forum.notifications.fanout.after_post` itself.
+    follow-up thread is linked to its session in the same transaction); the
+    notifications wait for the caller's commit all the same.
 
     :raise Refused: bad title or body.
     :raise 403: ``author`` may not open a thread there.
@@ -175,6 +185,7 @@ def create_thread(
     body, pending_at = screening.screen_new_post(author, theme, body)
     _refuse_repeat(author, body)
     screening.words.check(title)  # a blocked word in the title refuses the thread too
+    rendered = _render(body)
     now = utcnow()
     thread = Thread(
         hidden_at=pending_at,
@@ -196,16 +207,16 @@ def create_thread(
         depth=0,
         created_at=now,
         pending_at=pending_at,
-        **_render(body),
+        **rendered,
     )
     db.session.add(post)
     db.session.flush()
     search.index_post(post, thread, new=True)
     _count_post(author, thread, now, new_thread=True)
     fanout.record_own_post(post, posts_in_thread=1)
+    _notify_after_commit(post, new_thread=True)
     if commit:
         db.session.commit()
-        fanout.after_post(post, new_thread=True)
     else:
         db.session.flush()
     return thread
@@ -265,9 +276,9 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
     fanout.record_own_post(post, posts_in_thread=replies + 1)
+    _notify_after_commit(post)
     post_id = post.id
     db.session.commit()
-    fanout.after_post(post)
     # Their commits expired ``post``: its id is known, so reading it back costs no query
     # (the view redirects to it); any other attribute is loaded again when read.
     set_committed_value(post, "id", post_id)
@@ -294,6 +305,7 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
     body, _review = screening.words.check(body)
     if body == post.body_source:
         return post
+    rendered = _render(body)
     now = utcnow()
     if by_moderator:
         log.record(
@@ -317,7 +329,7 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
             reason=reason.strip()[:300],
         )
     )
-    for key, value in _render(body).items():
+    for key, value in rendered.items():
         setattr(post, key, value)
     post.edited_at = now
     post.edit_count = Post.edit_count + 1
@@ -360,7 +372,8 @@ def rerender_stale(batch_size: int = 500) -> int:
         if not posts:
             return done
         for post in posts:
-            post.body_html = content.render_markdown(post.body_source)
+            # Stored bodies are re-rendered as they are, even beyond today's limits.
+            post.body_html = content.render_markdown(post.body_source, checked=False)
             post.render_version = content.RENDER_VERSION
         db.session.commit()
         done += len(posts)

@@ -1,6 +1,7 @@
 """Fan-out: who learns of a post, a seminar change or a moderation act, and how.
 
-Notifications are created *after* the event's commit (:func:`after_post`,
+Notifications are created *after* the event's commit (:func:`after_post`, queued
+by the discussions services with :func:`forum.db.after_commit`;
 :func:`notify_seminar`), in their own transaction, and any error there is
 logged and swallowed: a post never fails or waits because of them (the
 author's own read position and watch, :func:`record_own_post`, belong to the
@@ -285,15 +286,6 @@ def after_post(post: Post, *, new_thread: bool = False) -> None:
     except Exception:
         db.session.rollback()
         current_app.logger.exception("notifications for post %s failed", post_id)
-
-
-def after_thread(thread: Thread) -> None:
-    """:func:`after_post` for the opening post of a thread created with ``commit=False``."""
-    post = db.session.execute(
-        select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
-    ).scalar()
-    if post is not None:
-        after_post(post, new_thread=True)
 
 
 SEMINAR_SUBJECTS = {

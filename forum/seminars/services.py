@@ -494,8 +494,7 @@ def open_follow_up(actor: User, session: Session, title: str, body: str) -> Thre
     ensure(actor, Action.SESSION_FOLLOW_UP, session)
     thread = discussions.create_thread(actor, _session_theme(session), title, body, commit=False)
     link_thread(actor, session, thread, LinkKind.FOLLOW_UP, commit=False)
-    db.session.commit()
-    fanout.after_thread(thread)
+    db.session.commit()  # the thread's notifications run after this commit
     invite_to_continue(session, thread)
     return thread
 
@@ -509,8 +508,7 @@ def open_preparation(author: User, session: Session, title: str, body: str) -> T
     ensure(author, Action.SESSION_PREPARE, session)
     thread = discussions.create_thread(author, _session_theme(session), title, body, commit=False)
     link_thread(author, session, thread, LinkKind.PREPARATION, commit=False)
-    db.session.commit()
-    fanout.after_thread(thread)
+    db.session.commit()  # the thread's notifications run after this commit
     return thread
 
 
