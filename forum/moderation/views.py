@@ -187,7 +187,7 @@ def _thread_act(thread_id: int, action: Action, act, message: str):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            act(current_user, thread)
+            act(current_user, thread, form.reason.data or "")
         except Refused as exc:
             _refused(exc)
         else:
