@@ -22,6 +22,7 @@ from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
+from forum.search import services as search
 
 REASON_MAX = 300
 
@@ -340,6 +341,7 @@ def move(actor: User, thread: Thread, theme: Theme, reason: str = "") -> Thread:
         from_theme=old,
         to_theme=theme.id,
     )
+    search.index_thread(thread)
     db.session.commit()
     db.session.refresh(thread)
     return thread
@@ -419,6 +421,7 @@ def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread
         path_prefix=segment,
         post_ids=post_ids,
     )
+    search.index_thread(into, former_openings=[old_root.id])
     db.session.commit()
     db.session.refresh(into)
     return into
@@ -495,5 +498,6 @@ def split(actor: User, post: Post, title: str, reason: str = "") -> Thread:
         old_depth=depth,
         post_ids=post_ids,
     )
+    search.index_thread(new)
     db.session.commit()
     return new
