@@ -8,9 +8,9 @@ services call :func:`index_thread` when a thread's title, theme or opening post 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Iterable
 from typing import Any
 
 from markupsafe import Markup
