@@ -57,6 +57,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     username: Mapped[str] = mapped_column(String(30), nullable=False)
     #: NFKC + casefold of ``username``: what uniqueness and look-ups compare.
     username_key: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    #: What the name looks like (:func:`forum.accounts.lookalike.skeleton`): a new name
+    #: whose skeleton an account already has is refused. Not unique: names from before
+    #: the check may share one.
+    username_skeleton: Mapped[str] = mapped_column(
+        String(255), nullable=False, default="", server_default="", index=True
+    )
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     #: Lower-cased address: what uniqueness and log-in compare.
     email_key: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)

@@ -2,7 +2,9 @@
 
 Usernames are compared through :func:`username_key` (NFKC then casefold), so
 "Ｍarie", "MARIE" and "marie" are one name; zero-width, bidi-control and other
-invisible characters are refused outright, so they cannot fake a look-alike.
+invisible characters are refused outright, so they cannot fake a look-alike. A name
+mixing scripts ("аlice" with a Cyrillic а) is refused, and so is a name whose TR39
+skeleton an account already has (:mod:`forum.accounts.lookalike`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import DateTime, bindparam, case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from forum.accounts import lookalike
 from forum.accounts.models import Family, Role, User
 from forum.db import utcnow
 from forum.extensions import db
@@ -72,8 +75,23 @@ def check_username(username: str) -> str:
                 "(pas au début ni à la fin)."
             )
         )
+    if lookalike.is_mixed_script(normalised):
+        raise Refused(
+            _(
+                "Le pseudo mélange plusieurs alphabets (par exemple latin et cyrillique) : "
+                "écrivez-le dans un seul."
+            )
+        )
+    # One indexed look-up: the same name whatever its case, or a name that looks like it.
     taken = db.session.execute(
-        select(User.id).where(User.username_key == username_key(normalised))
+        select(User.id)
+        .where(
+            or_(
+                User.username_key == username_key(normalised),
+                User.username_skeleton == lookalike.skeleton(normalised),
+            )
+        )
+        .limit(1)
     ).scalar()
     if taken is not None:
         raise Refused(_("Ce pseudo (ou un pseudo qui lui ressemble trop) est déjà pris."))
@@ -146,6 +164,7 @@ def register(username: str, email: str, password: str, *, role: Role = Role.MEMB
     user = User(
         username=username,
         username_key=username_key(username),
+        username_skeleton=lookalike.skeleton(username),
         email=email,
         email_key=email_key(email),
         password_hash=hash_password(password),

@@ -98,6 +98,10 @@ class Thread(TimestampMixin, db.Model):
     last_post_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: The moderator's reason, shown to readers with the lock ("" when none was given).
+    lock_reason: Mapped[str] = mapped_column(
+        String(300), nullable=False, default="", server_default=""
+    )
     #: Set while the opening post is hidden or awaits approval: out of every listing.
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Set when a moderator merged this thread into another: its URL redirects there.

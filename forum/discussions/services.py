@@ -182,9 +182,9 @@ def create_thread(
     """
     ensure(author, Action.THREAD_CREATE, theme)
     title, body = check_title(title), check_body(body)
-    body, pending_at = screening.screen_new_post(author, theme, body)
+    verdict = screening.screen(author, theme, body, title=title)
+    title, body, pending_at = verdict.title, verdict.body, verdict.pending_at
     _refuse_repeat(author, body)
-    screening.words.check(title)  # a blocked word in the title refuses the thread too
     rendered = _render(body)
     now = utcnow()
     thread = Thread(
@@ -234,7 +234,8 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     """
     ensure(author, Action.POST_REPLY, thread)
     body = check_body(body)
-    body, pending_at = screening.screen_new_post(author, thread.theme, body)
+    verdict = screening.screen(author, thread.theme, body)
+    body, pending_at = verdict.body, verdict.pending_at
     _refuse_repeat(author, body)
     if parent is None:
         parent = db.session.execute(
@@ -302,11 +303,14 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
                 "Vous modifiez le message de quelqu'un d'autre : indiquez la raison de la modification."
             )
         )
-    body, _review = screening.words.check(body)
+    verdict = screening.screen(editor, None, body)
+    body = verdict.body
     if body == post.body_source:
         return post
     rendered = _render(body)
     now = utcnow()
+    if verdict.pending_at is not None:
+        screening.hold(post, verdict.pending_at)
     if by_moderator:
         log.record(
             editor,

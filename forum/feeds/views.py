@@ -2,7 +2,8 @@
 
 Entry ids are the permalink URLs (stable: they never change with a title);
 content is the stored, sanitised ``body_html``; dates are stored UTC, made
-timezone-aware for feedgen. Deleted posts never appear.
+timezone-aware for feedgen. Deleted posts never appear. Every feed is built as an
+anonymous reader sees the forum (:data:`READER`), whoever asks.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from forum.accounts.models import AnonymousUser
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.queries import published as published_news
@@ -31,6 +32,10 @@ FEED_SIZE = 30
 ATOM = "application/atom+xml; charset=utf-8"
 #: Largest id a row can have (a 32-bit integer column).
 MAX_ID = 2**31 - 1
+#: Who every feed is built for: a feed is a public document, read by feed readers and
+#: shared, so it shows what an anonymous reader sees whatever cookie the request carries
+#: (a moderator's session must not put hidden or pending posts in it).
+READER = AnonymousUser()
 
 
 def _aware(value: datetime) -> datetime:
@@ -76,7 +81,7 @@ def _thread_entries(feed: FeedGenerator, threads: list[Thread], openings: dict[i
 
 
 def _threads_feed(feed: FeedGenerator, theme: Theme | None) -> Response:
-    stmt = visible_threads(select(Thread), current_user).options(joinedload(Thread.author))
+    stmt = visible_threads(select(Thread), READER).options(joinedload(Thread.author))
     if theme is not None:
         stmt = stmt.where(Thread.theme_id == theme.id)
     threads = list(
@@ -87,7 +92,7 @@ def _threads_feed(feed: FeedGenerator, theme: Theme | None) -> Response:
     openings = {}
     if threads:
         posts = db.session.execute(
-            visible_posts(select(Post), current_user).where(
+            visible_posts(select(Post), READER).where(
                 # The opening post's path is empty: one lookup per thread on (thread_id, path).
                 Post.thread_id.in_([t.id for t in threads]),
                 Post.path == "",
@@ -136,7 +141,7 @@ def news():
         self_url,
     )
     feed.subtitle(_("Les actualités du réseau Rencontres sociales."))
-    items = list(db.session.execute(published_news(current_user).limit(FEED_SIZE)).scalars())
+    items = list(db.session.execute(published_news(READER).limit(FEED_SIZE)).scalars())
     for item in reversed(items):
         url = url_for("news.detail", news_id=item.id, _external=True)
         entry = feed.add_entry()
@@ -156,7 +161,7 @@ def news():
 def thread(thread_id: int):
     # Beyond a 32-bit integer PostgreSQL would refuse the comparison itself.
     thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
-    if thread is None or not can(current_user, Action.THREAD_VIEW, thread):
+    if thread is None or not can(READER, Action.THREAD_VIEW, thread):
         abort(404)
     self_url = url_for(".thread", thread_id=thread_id, _external=True)
     feed = _feed(
@@ -168,7 +173,7 @@ def thread(thread_id: int):
     feed.subtitle(_("Les derniers messages du fil « %(title)s ».", title=thread.title))
     posts = list(
         db.session.execute(
-            visible_posts(select(Post), current_user)
+            visible_posts(select(Post), READER)
             .where(Post.thread_id == thread.id)
             .options(joinedload(Post.author))
             .order_by(Post.created_at.desc(), Post.id.desc())

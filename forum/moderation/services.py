@@ -22,6 +22,7 @@ from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
+from forum.search import services as search
 
 REASON_MAX = 300
 
@@ -241,36 +242,68 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
 # -- threads ----------------------------------------------------------------------------------
 
 
-def _thread_act(actor: User, thread: Thread, action: Action, act: str, column: str, value: bool):
+def _thread_act(
+    actor: User,
+    thread: Thread,
+    action: Action,
+    act: str,
+    column: str,
+    value: bool,
+    reason: str,
+    **also,
+) -> Thread:
+    """Set a thread's flag (``locked``, ``pinned``) and log the act with its reason.
+
+    ``also``: more columns to set with the flag (the lock's reason shown to readers).
+    """
     ensure(actor, action, thread)
+    reason = check_reason(reason, required=False)
     done = db.session.execute(
         update(Thread)
         .where(Thread.id == thread.id, getattr(Thread, column) == (not value))
-        .values({column: value})
+        .values({column: value, **also})
     ).rowcount
     if not done:
         db.session.rollback()
         raise Refused(_("C'est déjà fait : rien n'a changé."))
-    log.record(actor, act, user_id=thread.author_id, theme_id=thread.theme_id, thread_id=thread.id)
+    log.record(
+        actor,
+        act,
+        user_id=thread.author_id,
+        theme_id=thread.theme_id,
+        thread_id=thread.id,
+        reason=reason,
+    )
     db.session.commit()
     db.session.refresh(thread)
     return thread
 
 
-def lock(actor: User, thread: Thread) -> Thread:
-    return _thread_act(actor, thread, Action.THREAD_LOCK, "thread:lock", "locked", True)
+def lock(actor: User, thread: Thread, reason: str = "") -> Thread:
+    """Lock ``thread``: readers see the reason with the lock, its author is told."""
+    reason = check_reason(reason, required=False)
+    thread = _thread_act(
+        actor, thread, Action.THREAD_LOCK, "thread:lock", "locked", True, reason, lock_reason=reason
+    )
+    if thread.author_id != actor.id:
+        notify_moderation(
+            [thread.author_id], ModerationEvent.THREAD_LOCKED, thread=thread, reason=reason
+        )
+    return thread
 
 
-def unlock(actor: User, thread: Thread) -> Thread:
-    return _thread_act(actor, thread, Action.THREAD_LOCK, "thread:unlock", "locked", False)
+def unlock(actor: User, thread: Thread, reason: str = "") -> Thread:
+    return _thread_act(
+        actor, thread, Action.THREAD_LOCK, "thread:unlock", "locked", False, reason, lock_reason=""
+    )
 
 
-def pin(actor: User, thread: Thread) -> Thread:
-    return _thread_act(actor, thread, Action.THREAD_PIN, "thread:pin", "pinned", True)
+def pin(actor: User, thread: Thread, reason: str = "") -> Thread:
+    return _thread_act(actor, thread, Action.THREAD_PIN, "thread:pin", "pinned", True, reason)
 
 
-def unpin(actor: User, thread: Thread) -> Thread:
-    return _thread_act(actor, thread, Action.THREAD_PIN, "thread:unpin", "pinned", False)
+def unpin(actor: User, thread: Thread, reason: str = "") -> Thread:
+    return _thread_act(actor, thread, Action.THREAD_PIN, "thread:unpin", "pinned", False, reason)
 
 
 def _move_counts(theme_id: int, threads: int, posts: int) -> None:
@@ -308,6 +341,7 @@ def move(actor: User, thread: Thread, theme: Theme, reason: str = "") -> Thread:
         from_theme=old,
         to_theme=theme.id,
     )
+    search.index_thread(thread)
     db.session.commit()
     db.session.refresh(thread)
     return thread
@@ -387,6 +421,7 @@ def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread
         path_prefix=segment,
         post_ids=post_ids,
     )
+    search.index_thread(into, former_openings=[old_root.id])
     db.session.commit()
     db.session.refresh(into)
     return into
@@ -463,5 +498,6 @@ def split(actor: User, post: Post, title: str, reason: str = "") -> Thread:
         old_depth=depth,
         post_ids=post_ids,
     )
+    search.index_thread(new)
     db.session.commit()
     return new

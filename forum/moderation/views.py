@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -19,7 +19,7 @@ from forum.accounts.services import username_key
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db, get_or_none
 from forum.forms import form_page
-from forum.moderation import limits, reports, sanctions, services, words
+from forum.moderation import journal, limits, reports, sanctions, services, words
 from forum.moderation.forms import (
     DecisionForm,
     MergeForm,
@@ -187,7 +187,7 @@ def _thread_act(thread_id: int, action: Action, act, message: str):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            act(current_user, thread)
+            act(current_user, thread, form.reason.data or "")
         except Refused as exc:
             _refused(exc)
         else:
@@ -481,15 +481,21 @@ def moderation_log():
     scope = moderation_scope(current_user)
     if scope is not None:
         stmt = stmt.where(LogEntry.theme_id.in_(scope))
-    filters = {}
+    filters, unknown = {}, []
     for arg, column in (("moderator", LogEntry.actor_id), ("user", LogEntry.user_id)):
         name = request.args.get(arg) or ""
         if name and "\x00" not in name:
+            filters[arg] = name
             who = db.session.execute(
                 select(User.id).where(User.username_key == username_key(name))
             ).scalar()
-            stmt = stmt.where(column == who)
-            filters[arg] = name
+            if who is None:
+                # No account: nothing to list (``column == None`` would list the
+                # forum's automatic acts).
+                unknown.append(name)
+                stmt = stmt.where(false())
+            else:
+                stmt = stmt.where(column == who)
     theme = _filter_theme()
     if theme is not None:
         stmt = stmt.where(LogEntry.theme_id == theme.id)
@@ -502,9 +508,12 @@ def moderation_log():
     return render_template(
         "moderation/log.html",
         page=page,
+        told=journal.describe(page.items),
         filters=filters,
+        unknown=unknown,
         theme=theme,
         act=act,
+        acts=sorted(journal.SENTENCES),
         themes=_theme_choices(current_user),
     )
 

@@ -60,7 +60,7 @@ def _pattern(keys: list[str]) -> re.Pattern:
 def screen(text: str, rows: list[WatchedWord] | None = None) -> Screening:
     """Match ``text`` against the watched words: the words found, and the masked text."""
     if rows is None:
-        rows = list(db.session.execute(select(WatchedWord)).scalars())
+        rows = load()
     result = Screening(text=text)
     if not rows or not text:
         return result
@@ -86,20 +86,33 @@ def screen(text: str, rows: list[WatchedWord] | None = None) -> Screening:
     return result
 
 
-def check(text: str) -> tuple[str, bool]:
+def load() -> list[WatchedWord]:
+    """Every watched word: one query, to screen several texts of one write."""
+    return list(db.session.execute(select(WatchedWord)).scalars())
+
+
+def check(text: str, rows: list[WatchedWord] | None = None, *, title: bool = False):
     """The text to store (replaced words masked) and whether it must wait for review.
+
+    ``title``: the text is a thread title (the refusal says so).
 
     :raise Refused: a blocked word, named in the message.
     """
-    result = screen(text)
+    result = screen(text, rows)
     if result.blocked:
-        raise Refused(
-            _(
+        if title:
+            message = _(
+                "Le titre contient une expression refusée sur ce forum : « %(word)s ». "
+                "Reformulez-le puis envoyez-le de nouveau.",
+                word=result.blocked[0],
+            )
+        else:
+            message = _(
                 "Votre message contient une expression refusée sur ce forum : « %(word)s ». "
                 "Reformulez-le puis envoyez-le de nouveau.",
                 word=result.blocked[0],
             )
-        )
+        raise Refused(message)
     return result.text, bool(result.review)
 
 

@@ -359,6 +359,8 @@ def _moderation_subject(event: ModerationEvent, title: str, sanction_kind: str |
         return _("Votre message dans « %(title)s » a été publié", title=title)
     if event == ModerationEvent.PENDING_REJECTED:
         return _("Votre message dans « %(title)s » a été refusé par la modération", title=title)
+    if event == ModerationEvent.THREAD_LOCKED:
+        return _("Votre fil « %(title)s » a été verrouillé par la modération", title=title)
     if sanction_kind == "silence":
         return _("La modération vous a retiré pour un temps le droit de publier")
     if sanction_kind == "suspend":
@@ -423,7 +425,9 @@ def notify_moderation(
                     "title": title,
                     "event": event.value,
                     "sanction_kind": sanction_kind or "",
-                    "reason": reason if event == ModerationEvent.SANCTION else "",
+                    "reason": reason
+                    if event in (ModerationEvent.SANCTION, ModerationEvent.THREAD_LOCKED)
+                    else "",
                     "url": url,
                 },
             )

@@ -60,6 +60,7 @@ class ModerationEvent(StrEnum):
     SANCTION = "sanction"
     PENDING_APPROVED = "pending_approved"
     PENDING_REJECTED = "pending_rejected"
+    THREAD_LOCKED = "thread_locked"
 
 
 class Delivery(StrEnum):

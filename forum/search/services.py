@@ -2,17 +2,19 @@
 
 The discussion, news and seminar services call :func:`index_post`, :func:`unindex_post`,
 :func:`index_news`, :func:`index_seminar` and :func:`index_session` inside their own
-transaction, so the index never disagrees with what was committed.
+transaction, so the index never disagrees with what was committed; the moderation
+services call :func:`index_thread` when a thread's title, theme or opening post changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, false, func, insert, literal, select, union_all
+from sqlalchemy import delete, false, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from forum import content
@@ -66,6 +68,26 @@ def index_post(post: Post, thread: Thread, *, new: bool = False) -> None:
     """
     title = normalise(thread.title) if post.parent_id is None else ""
     _upsert(POST, post.id, title, _text(post.body_html), new=new)
+
+
+def index_thread(thread: Thread, *, former_openings: Iterable[int] = ()) -> None:
+    """Refresh the index after ``thread``'s title, theme or opening post changed.
+
+    The opening post's row carries the thread's title; ``former_openings``: posts that
+    opened a thread and are now replies (a merge), whose rows lose that title. Called
+    by every service that changes those (split, merge, move, title edits), in its own
+    transaction.
+    """
+    former = list(former_openings)
+    opening = (Post.thread_id == thread.id) & Post.parent_id.is_(None)
+    rows = db.session.execute(
+        select(Post.id, Post.parent_id, Post.body_html, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Post.deleted_at.is_(None), or_(opening, Post.id.in_(former)))
+    ).all()
+    for row in rows:
+        title = normalise(row.title) if row.parent_id is None else ""
+        _upsert(POST, row.id, title, _text(row.body_html))
 
 
 def unindex_post(post: Post) -> None:
