@@ -151,8 +151,11 @@ def claim_job(now: datetime | None = None):
     return (token, row) if row is not None else None
 
 
-def run_job(token: str, job) -> bool:
-    """Run a claimed job; its writes commit with ``done_at``. True when done."""
+def run_job(token: str, job, now: datetime | None = None) -> bool:
+    """Run a claimed job; its writes commit with ``done_at``. True when done.
+
+    ``now`` stands for the clock: a failed job waits from then.
+    """
     try:
         fn = HANDLERS.get(job.kind)
         if fn is None:
@@ -180,7 +183,7 @@ def run_job(token: str, job) -> bool:
                 {
                     "job_id": job.id,
                     "token": token,
-                    "retry_at": utcnow() + delay,
+                    "retry_at": (now or utcnow()) + delay,
                     "error": f"{type(exc).__name__}: {exc}"[:500],
                 },
             )
@@ -195,7 +198,7 @@ def run_jobs(limit: int, now: datetime | None = None) -> int:
         claimed = claim_job(now)
         if claimed is None:
             break
-        run_job(*claimed)
+        run_job(*claimed, now=now)
         taken += 1
     return taken
 

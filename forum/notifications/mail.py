@@ -292,7 +292,7 @@ def claim(
     return token, sorted(rows)
 
 
-def _release(token: str, mails: list, error: Exception) -> None:
+def _release(token: str, mails: list, error: Exception, now=None) -> None:
     """Give claimed mails back after a failure: tried again after :func:`retry_delay`."""
     if not mails:
         return
@@ -301,7 +301,7 @@ def _release(token: str, mails: list, error: Exception) -> None:
         {
             "ids": [mail.id for mail in mails],
             "token": token,
-            "retry_at": utcnow() + retry_delay(max(mail.attempts for mail in mails)),
+            "retry_at": (now or utcnow()) + retry_delay(max(mail.attempts for mail in mails)),
             "error": f"{type(error).__name__}: {error}"[:500],
         },
     )
@@ -328,14 +328,15 @@ def deliver(
         token, mails = claim(ids=ids, limit=batch, now=now, force=force)
         if not mails:
             break
-        done, errors = _send(token, mails)
+        done, errors = _send(token, mails, now)
         sent, failed = sent + done, failed + errors
         if errors:
             break  # the server is in trouble: leave the rest for later
     return sent, failed
 
 
-def _send(token: str, mails: list) -> tuple[int, int]:
+def _send(token: str, mails: list, clock=None) -> tuple[int, int]:
+    """Send claimed mails on one connection; ``clock``: the caller's "now" (retries)."""
     config = current_app.config
     lease = timedelta(seconds=config["FORUM_WORKER_LEASE"])
     # Renew the claim before a send could outlast it (one slow server per mail at most).
@@ -345,7 +346,7 @@ def _send(token: str, mails: list) -> tuple[int, int]:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:
         current_app.logger.warning("SMTP server unreachable, %d mail(s) wait: %s", len(mails), exc)
-        _release(token, mails, exc)
+        _release(token, mails, exc, clock)
         return 0, len(mails)
     sent = failed = 0
     try:
@@ -359,11 +360,11 @@ def _send(token: str, mails: list) -> tuple[int, int]:
             try:
                 smtp.send_message(build_message(mail))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                _release(token, [mail], exc)  # this mail only; the connection goes on
+                _release(token, [mail], exc, clock)  # this mail only; the connection goes on
                 failed += 1
                 continue
             except (OSError, smtplib.SMTPException) as exc:
-                _release(token, mails[index:], exc)
+                _release(token, mails[index:], exc, clock)
                 failed += len(mails) - index
                 break
             if _write(_MARK_SENT, {"mail_id": mail.id, "token": token, "now": utcnow()}):
