@@ -206,5 +206,35 @@ def worker(once: bool) -> None:
     click.echo("Tâches de fond : arrêt.")
 
 
+@forum_cli.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False))
+def backup(dest: str) -> None:
+    """Copy the whole database to DEST while the forum runs (SQLite file, pg_dump archive)."""
+    from flask import current_app
+
+    from forum import backup as backups
+
+    try:
+        click.echo(backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], dest))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@forum_cli.command("restore")
+@click.argument("src", type=click.Path(dir_okay=False))
+def restore(src: str) -> None:
+    """Replace the whole database by the backup SRC (stop web and worker first)."""
+    from flask import current_app
+
+    from forum import backup as backups
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of ours keeps old pages or locks
+    try:
+        click.echo(backups.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], src))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(forum_cli)
