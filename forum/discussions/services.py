@@ -204,8 +204,9 @@ def create_thread(
     _count_post(author, thread, now, new_thread=True)
     fanout.record_own_post(post, posts_in_thread=1)
     if commit:
+        job_id = fanout.plan_after_post(post.id, new_thread=True)
         db.session.commit()
-        fanout.after_post(post, new_thread=True)
+        fanout.after_post(post, new_thread=True, job_id=job_id)
     else:
         db.session.flush()
     return thread
@@ -266,8 +267,9 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     _count_post(author, thread, now, new_thread=False)
     fanout.record_own_post(post, posts_in_thread=replies + 1)
     post_id = post.id
+    job_id = fanout.plan_after_post(post_id)  # its notifications: written with the post
     db.session.commit()
-    fanout.after_post(post)
+    fanout.after_post(post, job_id=job_id)
     # Their commits expired ``post``: its id is known, so reading it back costs no query
     # (the view redirects to it); any other attribute is loaded again when read.
     set_committed_value(post, "id", post_id)

@@ -43,7 +43,11 @@ from forum.jobs.models import Job
 MAX_ATTEMPTS = 5
 
 #: Modules whose import registers handlers (other features append theirs).
-HANDLER_MODULES = ["forum.jobs.services", "forum.notifications.digests"]
+HANDLER_MODULES = [
+    "forum.jobs.services",
+    "forum.notifications.digests",
+    "forum.notifications.fanout",
+]
 
 #: kind -> handler(payload)
 HANDLERS: dict[str, Callable[[dict], None]] = {}
@@ -136,6 +140,25 @@ _RELEASE = (
         last_error=bindparam("error"),
     )
 )
+
+
+_COMPLETE = (
+    update(JOBS)
+    .where(
+        JOBS.c.id == bindparam("job_id"),
+        JOBS.c.done_at.is_(None),
+        JOBS.c.claim_token.is_(None),
+    )
+    .values(done_at=bindparam("now", type_=DateTime))
+)
+
+
+def complete(job_id: int) -> bool:
+    """Mark an unclaimed job done in the current transaction (its work done elsewhere).
+
+    False when a worker claimed it (or it is done): the caller rolls its work back.
+    """
+    return bool(db.session.execute(_COMPLETE, {"job_id": job_id, "now": utcnow()}).rowcount)
 
 
 def claim_job(now: datetime | None = None):

@@ -27,7 +27,7 @@ def run_worker(app: Flask, stop: threading.Event, *, poll: float | None = None) 
         busy = False
         with app.app_context():
             try:
-                busy = turn(app, known)
+                busy = turn(app, known, stop)
             except Exception:
                 db.session.rollback()
                 app.logger.exception("worker turn failed; trying again in %s s", poll)
@@ -37,7 +37,7 @@ def run_worker(app: Flask, stop: threading.Event, *, poll: float | None = None) 
             stop.wait(poll)
 
 
-def turn(app: Flask, known: set[str]) -> bool:
+def turn(app: Flask, known: set[str], stop: threading.Event | None = None) -> bool:
     """One turn of work; True when there was some (the next turn starts at once)."""
     from forum.notifications import mail
 
@@ -45,5 +45,5 @@ def turn(app: Flask, known: set[str]) -> bool:
     if len(known) > 100:  # keys of past hours: forget them
         known.clear()
     jobs = services.run_jobs(limit=10)
-    sent, _failed = mail.deliver(limit=app.config["FORUM_WORKER_BATCH"])
+    sent, _failed = mail.deliver(limit=app.config["FORUM_WORKER_BATCH"], stop=stop)
     return bool(jobs or sent)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import secrets
 import smtplib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime, timedelta
@@ -259,6 +260,17 @@ _RELEASE = (
 )
 
 
+#: Claimed mails not tried after all (the worker stops): free at once, the try not counted.
+_GIVE_BACK = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        OUTBOX.c.claim_token == bindparam("token"),
+    )
+    .values(claim_token=None, claimed_until=None, attempts=OUTBOX.c.attempts - 1)
+)
+
+
 def retry_delay(attempts: int) -> timedelta:
     """The pause after a failed try: 1, 2, 4 … minutes, at most an hour."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
@@ -308,13 +320,19 @@ def _release(token: str, mails: list, error: Exception, now=None) -> None:
 
 
 def deliver(
-    ids: Iterable[int] | None = None, *, limit: int = 500, now=None, force: bool = False
+    ids: Iterable[int] | None = None,
+    *,
+    limit: int = 500,
+    now=None,
+    force: bool = False,
+    stop: threading.Event | None = None,
 ) -> tuple[int, int]:
     """Send due mails (those of ``ids``, else any), at most ``limit``; returns (sent, failed).
 
     Claims them in batches, so that other senders share the work. With ``force``, mails
     waiting after a failure are tried at once (``send-mail``). Never raises for SMTP
     errors (they are kept on the mail); holds no transaction while talking to SMTP.
+    Once ``stop`` is set, the mail being sent is finished and the others given back.
     """
     if ids is not None:
         ids = list(ids)
@@ -323,19 +341,19 @@ def deliver(
     if not mail_enabled():
         return _to_log(ids, limit, now), 0
     sent = failed = 0
-    while sent + failed < limit:
+    while sent + failed < limit and not (stop and stop.is_set()):
         batch = min(current_app.config["FORUM_WORKER_BATCH"], limit - sent - failed)
         token, mails = claim(ids=ids, limit=batch, now=now, force=force)
         if not mails:
             break
-        done, errors = _send(token, mails, now)
+        done, errors = _send(token, mails, now, stop)
         sent, failed = sent + done, failed + errors
         if errors:
             break  # the server is in trouble: leave the rest for later
     return sent, failed
 
 
-def _send(token: str, mails: list, clock=None) -> tuple[int, int]:
+def _send(token: str, mails: list, clock=None, stop=None) -> tuple[int, int]:
     """Send claimed mails on one connection; ``clock``: the caller's "now" (retries)."""
     config = current_app.config
     lease = timedelta(seconds=config["FORUM_WORKER_LEASE"])
@@ -351,6 +369,9 @@ def _send(token: str, mails: list, clock=None) -> tuple[int, int]:
     sent = failed = 0
     try:
         for index, mail in enumerate(mails):
+            if stop is not None and stop.is_set():
+                _write(_GIVE_BACK, {"ids": [m.id for m in mails[index:]], "token": token})
+                break
             now = utcnow()
             if until - now < margin:
                 until = now + lease

@@ -165,3 +165,34 @@ def test_a_worker_killed_mid_delivery_leaves_its_mails_to_another_after_the_leas
     finally:
         server.inbox.release.set()
         server.stop()
+
+
+def test_a_stopping_worker_finishes_its_mail_and_gives_the_others_back(make_app):
+    from forum.notifications import mail
+    from tests.notifications.conftest import Inbox
+
+    stop = threading.Event()
+
+    class StopAfterOne(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            stop.set()  # SIGTERM arrives while the first mail is being sent
+            return await super().handle_DATA(server, session, envelope)
+
+    server = SMTPServer()
+    server.inbox = StopAfterOne()
+    server.start()
+    try:
+        app = make_app(**mail_config(server.port), FORUM_WORKER_BATCH=5)
+        queue_mails(app, 5)
+        with app.app_context():
+            assert mail.deliver(stop=stop) == (1, 0)
+            rows = db.session.execute(
+                select(OutboxMail.attempts, OutboxMail.claim_token, OutboxMail.claimed_until)
+                .where(OutboxMail.sent_at.is_(None))
+            ).all()
+            assert rows == [(0, None, None)] * 4  # free at once, the try not counted
+            db.session.remove()
+            assert run_pending()["sent"] == 4
+        assert set(message_ids(server).values()) == {1} and len(message_ids(server)) == 5
+    finally:
+        server.stop()
