@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 SIZE ?= S
 PORT ?= 5000
 
-.PHONY: run test lint format install install-dev translations clean bench bench-smoke
+.PHONY: run test lint format install install-dev translations clean bench bench-smoke bench-mail
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install-dev
 # Size S (10k posts): figures printed, fails on errors or lost writes, never on slowness.
 bench-smoke: install-dev
 	$(BIN)/python bench/run.py --size S
+
+# Replies while the SMTP server keeps every client waiting 20 s (printed figures).
+bench-mail: install-dev
+	$(BIN)/python bench/slow_smtp.py
 
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

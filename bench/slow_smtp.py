@@ -121,6 +121,10 @@ def run(url: str, label: str) -> None:
         assert response.status == 302, response.status
         times, statuses = [], Counter()
         started_all = time.monotonic()
+        # A first reply warms the server up (not counted) and starts the server's silence.
+        client.request(
+            "POST", f"/threads/{thread_id}/reply", {"csrf_token": token, "body": "Bonjour."}
+        )
         for n in range(REPLIES):
             form = {"csrf_token": token, "body": f"Réponse {n} : la mutuelle, oui, et vite."}
             started = time.perf_counter()
@@ -131,17 +135,19 @@ def run(url: str, label: str) -> None:
         held = not inbox.answered.is_set()
         posted_in = time.monotonic() - started_all
         p50, worst = statistics.median(times) * 1000, max(times) * 1000
+        p90 = statistics.quantiles(times, n=10)[-1] * 1000
         print(f"[{label}] {REPLIES} replies acknowledged: HTTP {dict(statuses)}, "
-              f"p50 {p50:.1f} ms, max {worst:.1f} ms "
-              f"(target < 100 ms: {'met' if worst < 100 else 'missed'}); "
+              f"p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {worst:.1f} ms "
+              f"(target < 100 ms: p50 {'met' if p50 < 100 else 'missed'}, "
+              f"max {'met' if worst < 100 else 'missed'}); "
               f"SMTP server still holding its first answer: {'yes' if held else 'no'} "
               f"({posted_in:.1f} s after the first reply)", flush=True)  # fmt: skip
         deadline = time.monotonic() + HOLD_S * 4 + 60
-        while len(inbox.messages) < REPLIES and time.monotonic() < deadline:
+        while len(inbox.messages) < REPLIES + 1 and time.monotonic() < deadline:
             time.sleep(0.1)
         delivered_in = time.monotonic() - started_all
         ids = Counter(message["Message-ID"] for message in inbox.messages)
-        print(f"[{label}] mails delivered: {len(inbox.messages)}/{REPLIES}, "
+        print(f"[{label}] mails delivered: {len(inbox.messages)}/{REPLIES + 1}, "
               f"{len(ids)} distinct Message-IDs, each once: {set(ids.values()) == {1}}; "
               f"all in {delivered_in:.1f} s after the first reply (server hold {HOLD_S:.0f} s)",
               flush=True)  # fmt: skip

@@ -357,8 +357,9 @@ def _send(token: str, mails: list, clock=None, stop=None) -> tuple[int, int]:
     """Send claimed mails on one connection; ``clock``: the caller's "now" (retries)."""
     config = current_app.config
     lease = timedelta(seconds=config["FORUM_WORKER_LEASE"])
-    # Renew the claim before a send could outlast it (one slow server per mail at most).
-    margin = timedelta(seconds=2 * config["FORUM_MAIL_TIMEOUT"] + 5)
+    # Renew the claim before a send could outlast it: a send is a handful of SMTP
+    # commands, each allowed FORUM_MAIL_TIMEOUT seconds.
+    margin = timedelta(seconds=6 * config["FORUM_MAIL_TIMEOUT"] + 5)
     until = utcnow() + lease
     try:
         smtp = _connect()
