@@ -45,9 +45,7 @@ def test_the_request_notifies_and_completes_the_job_in_one_transaction(app):
     assert counts(app) == (1, 1)  # never twice
 
 
-def test_a_reply_whose_request_died_after_the_commit_is_notified_by_the_worker(
-    app, monkeypatch
-):
+def test_a_reply_whose_request_died_after_the_commit_is_notified_by_the_worker(app, monkeypatch):
     alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice)
     # The process dies between the reply's commit and its notifications.

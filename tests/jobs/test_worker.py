@@ -187,8 +187,9 @@ def test_a_stopping_worker_finishes_its_mail_and_gives_the_others_back(make_app)
         with app.app_context():
             assert mail.deliver(stop=stop) == (1, 0)
             rows = db.session.execute(
-                select(OutboxMail.attempts, OutboxMail.claim_token, OutboxMail.claimed_until)
-                .where(OutboxMail.sent_at.is_(None))
+                select(OutboxMail.attempts, OutboxMail.claim_token, OutboxMail.claimed_until).where(
+                    OutboxMail.sent_at.is_(None)
+                )
             ).all()
             assert rows == [(0, None, None)] * 4  # free at once, the try not counted
             db.session.remove()
