@@ -13,7 +13,9 @@ LOCK_FLAGS := --universal --python-version $(LOCK_PYTHON) --generate-hashes --qu
 	--custom-compile-command "make lock"
 STALE_LOCK := echo "requirements/*.lock lag behind pyproject.toml: run make lock" >&2; exit 1
 
-.PHONY: run test lint format install install-dev translations clean bench bench-smoke lock lock-upgrade
+PORT ?= 5000
+
+.PHONY: run test lint format install install-dev translations clean bench bench-smoke bench-mail lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +52,13 @@ lock: $(BIN)/python
 lock-upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
 
+# The web server and the worker (mail, digests, purges) together; Ctrl-C stops both.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask forum seed-demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask forum worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev lint
 	$(BIN)/python -m pytest
@@ -74,6 +79,10 @@ bench: install-dev
 # Size S (10k posts): figures printed, fails on errors or lost writes, never on slowness.
 bench-smoke: install-dev
 	$(BIN)/python bench/run.py --size S
+
+# Replies while the SMTP server keeps every client waiting 20 s (printed figures).
+bench-mail: install-dev
+	$(BIN)/python bench/slow_smtp.py
 
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

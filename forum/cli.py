@@ -1,5 +1,5 @@
 """``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
-send-mail, send-digests, bench-data."""
+send-mail, send-digests, bench-data, worker, backup, restore."""
 
 from __future__ import annotations
 
@@ -125,12 +125,11 @@ def send_mail() -> None:
     from forum.notifications import mail
 
     total_sent = total_failed = 0
-    with write_intent():
-        while True:
-            sent, failed = mail.deliver(limit=500)
-            total_sent, total_failed = total_sent + sent, total_failed + failed
-            if failed or sent < 500:
-                break
+    while True:
+        sent, failed = mail.deliver(limit=500, force=True)
+        total_sent, total_failed = total_sent + sent, total_failed + failed
+        if failed or sent < 500:
+            break
     click.echo(f"{total_sent} e-mail(s) envoyé(s), {total_failed} en échec (réessayés plus tard).")
     if total_failed:
         raise SystemExit(1)
@@ -138,10 +137,11 @@ def send_mail() -> None:
 
 @forum_cli.command("send-digests")
 def send_digests() -> None:
-    """Send the daily digest to each member who has news: meant for a daily cron."""
-    from forum.notifications import digests
+    """Send the daily digest to each member who has news now (the worker does it daily)."""
+    from forum.notifications import digests, mail
 
     count = digests.send_digests()
+    mail.deliver()  # without a running worker, nothing else would send them
     click.echo(f"{count} résumé(s) envoyé(s).")
 
 
@@ -170,6 +170,70 @@ def bench_data(posts: int, threads: int | None, users: int | None, seed: int) ->
         f"{report.posts} messages, {report.threads} fils, {report.users} comptes "
         f"en {elapsed:.1f} s ({steps})."
     )
+
+
+@forum_cli.command("worker")
+@click.option("--once", is_flag=True, help="Faire le travail en attente, puis s'arrêter.")
+def worker(once: bool) -> None:
+    """Send mail and run background jobs (digests, purges…) until stopped (Ctrl-C, SIGTERM)."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from forum.jobs import services, worker
+
+    if once:
+        totals = services.run_pending(force=True)
+        click.echo(
+            f"{totals['sent']} e-mail(s) envoyé(s), {totals['failed']} en échec, "
+            f"{totals['jobs']} tâche(s)."
+        )
+        return
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)  # a second Ctrl-C stops at once
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    app = current_app._get_current_object()
+    click.echo(
+        f"Tâches de fond : en route (base {app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]})."
+    )
+    worker.run_worker(app, stop)
+    click.echo("Tâches de fond : arrêt.")
+
+
+@forum_cli.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False))
+def backup(dest: str) -> None:
+    """Copy the whole database to DEST while the forum runs (SQLite file, pg_dump archive)."""
+    from flask import current_app
+
+    from forum import backup as backups
+
+    try:
+        click.echo(backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], dest))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@forum_cli.command("restore")
+@click.argument("src", type=click.Path(dir_okay=False))
+def restore(src: str) -> None:
+    """Replace the whole database by the backup SRC (stop web and worker first)."""
+    from flask import current_app
+
+    from forum import backup as backups
+
+    db.session.remove()
+    db.engine.dispose()  # no connection of ours keeps old pages or locks
+    try:
+        click.echo(backups.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], src))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def register_cli(app: Flask) -> None:

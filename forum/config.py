@@ -40,6 +40,19 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"FORUM_{name} must be a whole number, not {value!r}") from exc
 
 
+def _env_seconds(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"FORUM_{name} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 def _secret_key(instance_path: Path, env: str) -> str:
     key = _env("SECRET_KEY")
     if env == "production":
@@ -127,6 +140,16 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_AUTO_WATCH": _env_bool("AUTO_WATCH", True),
         #: How long a password-reset or e-mail confirmation link stays valid.
         "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
+        # Background work (flask forum worker): a claimed mail or job is someone else's
+        # for this many seconds (then taken again: its worker died); an idle worker looks
+        # for work this often (seconds, may be a fraction).
+        "FORUM_WORKER_LEASE": _env_int("WORKER_LEASE", 300),
+        "FORUM_WORKER_POLL": _env_seconds("WORKER_POLL", 1.0),
+        "FORUM_WORKER_BATCH": _env_int("WORKER_BATCH", 20),
+        #: The worker sends the daily digest at this hour, Europe/Paris (-1: never; cron).
+        "FORUM_DIGEST_HOUR": _env_int("DIGEST_HOUR", 7),
+        #: Sent mails and finished jobs are purged after this many days.
+        "FORUM_OUTBOX_KEEP_DAYS": _env_int("OUTBOX_KEEP_DAYS", 30),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

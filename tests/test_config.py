@@ -40,3 +40,14 @@ def test_environment_settings_are_read(tmp_path, monkeypatch):
     monkeypatch.setenv("FORUM_POSTS_PER_PAGE", "beaucoup")
     with pytest.raises(ConfigError, match="FORUM_POSTS_PER_PAGE"):
         load_config(tmp_path)
+
+
+def test_worker_settings_are_read_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORUM_WORKER_POLL", "0.25")
+    monkeypatch.setenv("FORUM_WORKER_LEASE", "60")
+    config = load_config(tmp_path)
+    assert (config["FORUM_WORKER_POLL"], config["FORUM_WORKER_LEASE"]) == (0.25, 60)
+    for wrong in ("souvent", "0", "-1"):
+        monkeypatch.setenv("FORUM_WORKER_POLL", wrong)
+        with pytest.raises(ConfigError, match="FORUM_WORKER_POLL"):
+            load_config(tmp_path)

@@ -164,8 +164,13 @@ def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
 
 
 def _notify_after_commit(post: Post, *, new_thread: bool = False) -> None:
-    """Watchers, mentioned members and the parent's author hear of ``post`` once it commits."""
-    after_commit(fanout.after_post, post, new_thread=new_thread)
+    """Watchers, mentioned members and the parent's author hear of ``post`` once it commits.
+
+    The job that notifies is written with the post (:func:`fanout.plan_after_post`): the
+    request completes it right after the commit, the worker if the request did not.
+    """
+    job_id = fanout.plan_after_post(post.id, new_thread=new_thread)
+    after_commit(fanout.after_post, post, new_thread=new_thread, job_id=job_id)
 
 
 def create_thread(

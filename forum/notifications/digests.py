@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from forum.accounts.models import User
 from forum.db import utcnow, write_intent
 from forum.extensions import db
+from forum.jobs.services import handler
 from forum.notifications import mail
 from forum.notifications.models import (
     Kind,
@@ -25,10 +26,12 @@ from forum.notifications.preferences import DIGEST, unsubscribe_url
 from forum.permissions import Action, can
 
 
-def send_digests(now=None) -> int:
-    """Send each member their digest: pending notifications and seminars in the next day.
+def send_digests(now=None, *, commit: bool = True) -> int:
+    """Queue each member's digest: pending notifications and seminars in the next day.
 
-    Returns the number of digests queued. Meant for a daily cron.
+    Returns the number of digests queued; the worker sends them. The worker runs this
+    daily at ``FORUM_DIGEST_HOUR`` (job ``notifications.digests``, which commits it with
+    the job's completion: ``commit=False``); ``flask forum send-digests`` runs it by hand.
     """
     from forum.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
 
@@ -91,10 +94,14 @@ def send_digests(now=None) -> int:
         for item in pending:
             item.digest_state = "sent"
         db.session.flush()
-        ids = [row.id for row in queued]
-        db.session.commit()
-    mail.deliver(ids)
-    return len(ids)
+        if commit:
+            db.session.commit()
+    return len(queued)
+
+
+@handler("notifications.digests")
+def digest_job(_payload: dict) -> None:
+    send_digests(commit=False)
 
 
 def _digest_sections(user: User, items: list[Notification]):

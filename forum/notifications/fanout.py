@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -42,6 +43,7 @@ from forum.accounts.models import User
 from forum.db import reads_first, utcnow, write_intent
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
+from forum.jobs import services as jobs
 from forum.notifications import mail
 from forum.notifications.models import (
     Delivery,
@@ -81,10 +83,15 @@ _RING = (
 )
 
 
-def _fan_out(users: list[User], event: Event) -> list[int]:
+#: The job that notifies of a post (:func:`plan_after_post`).
+AFTER_POST_JOB = "notifications.after_post"
+
+
+def _fan_out(users: list[User], event: Event, *, commit: bool = True) -> list[int]:
     """Insert the notifications, move the counters, queue the immediate mails, commit.
 
-    Returns the ids of the queued mails (to send after commit).
+    Returns the ids of the queued mails (to send after commit). ``commit=False``: the
+    caller commits (a job commits them with its completion).
     """
     if not users:
         return []
@@ -110,7 +117,8 @@ def _fan_out(users: list[User], event: Event) -> list[int]:
     db.session.execute(_NOTIFY, rows)
     db.session.execute(_RING, {"recipients": ids})
     mail_ids = mail.queue_rows(outbox)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return mail_ids
 
 
@@ -259,33 +267,72 @@ _POST_THREAD_AUTHOR = (
 )
 
 
-def after_post(post: Post, *, new_thread: bool = False) -> None:
+def plan_after_post(post_id: int, *, new_thread: bool = False) -> int:
+    """In the post's own transaction: the job that notifies of it; returns its id.
+
+    :func:`after_post` does the work right after the commit and completes the job in
+    the same transaction as the notifications; should it not (the process died, the
+    post was never notified), the worker runs the job once its time comes
+    (``FORUM_WORKER_LEASE`` seconds later). Either way the notifications and mails of
+    a post are written once, and never lost once the post is committed.
+    """
+    later = utcnow() + timedelta(seconds=current_app.config["FORUM_WORKER_LEASE"])
+    return jobs.enqueue(
+        AFTER_POST_JOB, {"post_id": post_id, "new_thread": new_thread}, run_at=later
+    )
+
+
+def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool, list[int]]:
+    """Fan out a committed post's notifications: (anything written, ids of mails queued)."""
+    found = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).first()
+    if found is None:
+        return False, []
+    post, thread, author = found
+    kind_of, candidates = _recipients_of(post, thread, new_thread)
+    users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
+    if not users:
+        return False, []
+    event = Event(
+        kind_of=kind_of,
+        fields={"actor_id": post.author_id, "thread_id": thread.id, "post_id": post.id},
+        mail={
+            "actor_name": author.username,
+            "title": thread.title,
+            "excerpt": content.plain_text(post.body_html, 500),
+            "url": mail.external_url("discussions.permalink", post_id=post.id),
+        },
+    )
+    return True, _fan_out(users, event, commit=commit)
+
+
+def after_post(post: Post, *, new_thread: bool = False, job_id: int | None = None) -> None:
     """Notify who should learn of ``post`` (committed already). Never raises.
 
     Reads and renders first, then writes every row in one short transaction (on
     SQLite the write lock is taken at the first insert, :func:`forum.db.reads_first`).
+    With ``job_id`` (:func:`plan_after_post`), that transaction also completes the job,
+    unless a worker took it already: then the worker notifies, and this writes nothing.
     """
     post_id = inspect(post).identity[0]  # the commit expired ``post``: no reload for its id
     try:
         with reads_first():
-            post, thread, author = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).one()
-            kind_of, candidates = _recipients_of(post, thread, new_thread)
-            users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
-            event = Event(
-                kind_of=kind_of,
-                fields={"actor_id": post.author_id, "thread_id": thread.id, "post_id": post.id},
-                mail={
-                    "actor_name": author.username,
-                    "title": thread.title,
-                    "excerpt": content.plain_text(post.body_html, 500),
-                    "url": mail.external_url("discussions.permalink", post_id=post.id),
-                },
-            )
-            mail_ids = _fan_out(users, event) if users else []
+            _wrote, mail_ids = _notify_post(post_id, new_thread, commit=job_id is None)
+            if job_id is not None:  # even with no one to tell: later, others would be
+                if jobs.complete(job_id):
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                    mail_ids = []
         mail.deliver_quietly(mail_ids)
     except Exception:
         db.session.rollback()
         current_app.logger.exception("notifications for post %s failed", post_id)
+
+
+@jobs.handler(AFTER_POST_JOB)
+def _after_post_job(payload: dict) -> None:
+    """The worker's turn: the request that wrote the post did not complete the job."""
+    _notify_post(payload["post_id"], payload.get("new_thread", False), commit=False)
 
 
 SEMINAR_SUBJECTS = {

@@ -1,28 +1,48 @@
-"""Mails: written to the outbox in the event's transaction, sent after commit over SMTP.
+"""Mails: written to the outbox in the event's transaction, sent by the worker over SMTP.
 
 :func:`queue` adds a rendered mail to the outbox (the caller commits; :func:`queue_rows`
-adds several, made by :func:`compose`, in one statement);
-:func:`deliver` sends unsent mails through :mod:`smtplib`, or writes them to the
-log when ``FORUM_MAIL_SERVER`` is unset (laptop default; one ``UPDATE … RETURNING``
-marks them sent and returns what to log). A failure leaves the
-mail in the outbox with the error; ``flask forum send-mail`` tries again, up to
-:data:`MAX_ATTEMPTS` times. Nothing here raises into a request.
+adds several, made by :func:`compose`, in one statement). Requests never talk to the
+SMTP server: ``flask forum worker`` (or ``send-mail``, or :func:`deliver` in tests)
+sends what is due. When ``FORUM_MAIL_SERVER`` is unset (laptop default) there is no
+network to wait for, so :func:`deliver_quietly` writes the request's mails to the log
+at once (one ``UPDATE … RETURNING`` marks them sent and returns what to log).
+
+Each mail is sent exactly once by however many senders on however many machines:
+
+1. *claim* — one short transaction marks up to ``FORUM_WORKER_BATCH`` due mails as
+   being sent, with a random claim token, a lease (``FORUM_WORKER_LEASE``) and one
+   more attempt; PostgreSQL picks them with ``FOR UPDATE SKIP LOCKED``, SQLite under
+   its write lock (``BEGIN IMMEDIATE``), released at once by the commit;
+2. *send* — over SMTP, outside any transaction, each mail with its own Message-ID
+   (``<outbox-ID.CREATED@host>``, the same for every try);
+3. *mark sent* — right after the server accepted it, one short transaction, only
+   while the claim is still ours.
+
+A sender that dies between 1 and 3 leaves its claims to expire: another takes them
+after the lease. The one window left: the server accepted a mail and the sender died
+(or lost the database) before step 3 — the mail is sent again after the lease, with
+the same Message-ID, which receiving servers and clients use to drop the duplicate.
+A failure clears the claim and waits (1, 2, 4 … 60 minutes) before the next try, up
+to :data:`MAX_ATTEMPTS` tries. Nothing here raises into a request.
 """
 
 from __future__ import annotations
 
+import secrets
 import smtplib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import DateTime, bindparam, insert, select, update
+from sqlalchemy import DateTime, and_, bindparam, insert, or_, select, update
 
 from forum.db import utcnow, write_intent
 from forum.extensions import db
@@ -107,7 +127,7 @@ def compose(
 
 
 def queue(to_address: str, subject: str, template: str, **kwargs) -> OutboxMail:
-    """Render a mail and add it to the outbox; the caller commits, then :func:`deliver`."""
+    """Render a mail and add it to the outbox; the caller commits (the worker sends it)."""
     mail = OutboxMail(**compose(to_address, subject, template, **kwargs))
     db.session.add(mail)
     return mail
@@ -120,7 +140,7 @@ _QUEUE_ROWS = insert(OutboxMail.__table__).returning(OutboxMail.__table__.c.id)
 def queue_rows(rows: list[dict]) -> list[int]:
     """Add mails made by :func:`compose` to the outbox in one statement; returns their ids.
 
-    The caller commits, then :func:`deliver`.
+    The caller commits; the worker sends them.
     """
     if not rows:
         return []
@@ -131,17 +151,24 @@ def queue_rows(rows: list[dict]) -> list[int]:
 #: List-Unsubscribe URL as it is (RFC 8058), and 998 characters is SMTP's line limit.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
+OUTBOX = OutboxMail.__table__
 
-def build_message(mail: OutboxMail) -> EmailMessage:
+
+def message_id(mail_id: int, created_at: datetime) -> str:
+    """The Message-ID of an outbox mail: the same at every try, unique across databases."""
+    host = urlsplit(current_app.config["FORUM_BASE_URL"]).hostname or "localhost"
+    return f"<outbox-{mail_id}.{created_at:%Y%m%d%H%M%S%f}@{host}>"
+
+
+def build_message(mail) -> EmailMessage:
+    """The message of an outbox row (an :class:`OutboxMail` or a claimed row)."""
     config = current_app.config
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["FORUM_MAIL_FROM"]
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(
-        f"outbox-{mail.id}", urlsplit(config["FORUM_BASE_URL"]).hostname or "localhost"
-    )
+    message["Message-ID"] = message_id(mail.id, mail.created_at)
     message["Auto-Submitted"] = "auto-generated"
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
@@ -163,49 +190,229 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
-def _failed(mails: Iterable[OutboxMail], error: Exception) -> None:
-    for mail in mails:
-        mail.attempts += 1
-        mail.last_error = f"{type(error).__name__}: {error}"[:500]
+def _due_condition(now_param: str = "now", *, force: bool = False):
+    """Unsent, not given up, and neither claimed nor waiting (``force``: waiting is due)."""
+    free = or_(
+        OUTBOX.c.claimed_until.is_(None),
+        OUTBOX.c.claimed_until <= bindparam(now_param, type_=DateTime),
+    )
+    if force:  # a retry asked for by hand: skip the pause after a failure, not a live claim
+        free = or_(free, OUTBOX.c.claim_token.is_(None))
+    return and_(OUTBOX.c.sent_at.is_(None), OUTBOX.c.attempts < MAX_ATTEMPTS, free)
 
 
-def deliver(ids: Iterable[int] | None = None, *, limit: int = 500) -> tuple[int, int]:
-    """Send unsent mails (those of ``ids``, else every one due); returns (sent, failed).
+def _claim_statement(among_ids: bool, force: bool):
+    due = select(OUTBOX.c.id).where(_due_condition(force=force))
+    if among_ids:
+        due = due.where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    # PostgreSQL: two senders skip each other's rows; SQLite has no FOR UPDATE (nothing
+    # is emitted) and needs none: the claim runs under its single write lock.
+    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True)
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(
+            claim_token=bindparam("token"),
+            claimed_until=bindparam("until", type_=DateTime),
+            attempts=OUTBOX.c.attempts + 1,
+        )
+        .returning(
+            OUTBOX.c.id,
+            OUTBOX.c.to_address,
+            OUTBOX.c.subject,
+            OUTBOX.c.text_body,
+            OUTBOX.c.html_body,
+            OUTBOX.c.unsubscribe_url,
+            OUTBOX.c.created_at,
+            OUTBOX.c.attempts,
+        )
+    )
 
-    Commits its own bookkeeping; never raises (an error is kept on the mail).
+
+_CLAIM = {
+    (ids, force): _claim_statement(ids, force) for ids in (True, False) for force in (True, False)
+}
+
+_MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("mail_id"), OUTBOX.c.claim_token == bindparam("token"))
+    .values(sent_at=bindparam("now", type_=DateTime), claim_token=None, last_error="")
+)
+
+_RENEW = (
+    update(OUTBOX)
+    .where(OUTBOX.c.claim_token == bindparam("token"), OUTBOX.c.sent_at.is_(None))
+    .values(claimed_until=bindparam("until", type_=DateTime))
+    .returning(OUTBOX.c.id)
+)
+
+_RELEASE = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        OUTBOX.c.claim_token == bindparam("token"),
+    )
+    .values(
+        claim_token=None,
+        claimed_until=bindparam("retry_at", type_=DateTime),
+        last_error=bindparam("error"),
+    )
+)
+
+
+#: Claimed mails not tried after all (the worker stops): free at once, the try not counted.
+_GIVE_BACK = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        OUTBOX.c.claim_token == bindparam("token"),
+    )
+    .values(claim_token=None, claimed_until=None, attempts=OUTBOX.c.attempts - 1)
+)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The pause after a failed try: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def _write(statement, params):
+    """One short write transaction (on SQLite: ``BEGIN IMMEDIATE`` … commit)."""
+    with write_intent():
+        result = db.session.execute(statement, params)
+        rows = result.all() if result.returns_rows else result.rowcount
+        db.session.commit()
+    return rows
+
+
+def claim(
+    *, ids: list[int] | None = None, limit: int | None = None, now=None, force: bool = False
+) -> tuple[str, list]:
+    """Claim due mails for this sender: (claim token, rows with what to send)."""
+    config = current_app.config
+    now = now or utcnow()
+    token = secrets.token_hex(16)
+    params = {
+        "now": now,
+        "token": token,
+        "until": now + timedelta(seconds=config["FORUM_WORKER_LEASE"]),
+        "limit": limit or config["FORUM_WORKER_BATCH"],
+    }
+    if ids is not None:
+        params["ids"] = ids
+    rows = _write(_CLAIM[(ids is not None, force)], params)
+    return token, sorted(rows)
+
+
+def _release(token: str, mails: list, error: Exception, now=None) -> None:
+    """Give claimed mails back after a failure: tried again after :func:`retry_delay`."""
+    if not mails:
+        return
+    _write(
+        _RELEASE,
+        {
+            "ids": [mail.id for mail in mails],
+            "token": token,
+            "retry_at": (now or utcnow()) + retry_delay(max(mail.attempts for mail in mails)),
+            "error": f"{type(error).__name__}: {error}"[:500],
+        },
+    )
+
+
+def deliver(
+    ids: Iterable[int] | None = None,
+    *,
+    limit: int = 500,
+    now=None,
+    force: bool = False,
+    stop: threading.Event | None = None,
+) -> tuple[int, int]:
+    """Send due mails (those of ``ids``, else any), at most ``limit``; returns (sent, failed).
+
+    Claims them in batches, so that other senders share the work. With ``force``, mails
+    waiting after a failure are tried at once (``send-mail``). Never raises for SMTP
+    errors (they are kept on the mail); holds no transaction while talking to SMTP.
+    Once ``stop`` is set, the mail being sent is finished and the others given back.
     """
     if ids is not None:
         ids = list(ids)
         if not ids:
             return 0, 0
     if not mail_enabled():
-        return _to_log(ids, limit), 0
-    # One sender at a time takes a mail: on SQLite the write lock is held from the read.
-    with write_intent():
-        return _send(ids, limit)
+        return _to_log(ids, limit, now), 0
+    sent = failed = 0
+    while sent + failed < limit and not (stop and stop.is_set()):
+        batch = min(current_app.config["FORUM_WORKER_BATCH"], limit - sent - failed)
+        token, mails = claim(ids=ids, limit=batch, now=now, force=force)
+        if not mails:
+            break
+        done, errors = _send(token, mails, now, stop)
+        sent, failed = sent + done, failed + errors
+        if errors:
+            break  # the server is in trouble: leave the rest for later
+    return sent, failed
 
 
-def _due(ids: list[int] | None, limit: int):
-    stmt = select(OutboxMail).where(
-        OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS
-    )
-    if ids is not None:
-        stmt = stmt.where(OutboxMail.id.in_(ids))
-    return stmt.order_by(OutboxMail.id).limit(limit)
+def _send(token: str, mails: list, clock=None, stop=None) -> tuple[int, int]:
+    """Send claimed mails on one connection; ``clock``: the caller's "now" (retries)."""
+    config = current_app.config
+    lease = timedelta(seconds=config["FORUM_WORKER_LEASE"])
+    # Renew the claim before a send could outlast it: a send is a handful of SMTP
+    # commands, each allowed FORUM_MAIL_TIMEOUT seconds.
+    margin = timedelta(seconds=6 * config["FORUM_MAIL_TIMEOUT"] + 5)
+    until = utcnow() + lease
+    try:
+        smtp = _connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.warning("SMTP server unreachable, %d mail(s) wait: %s", len(mails), exc)
+        _release(token, mails, exc, clock)
+        return 0, len(mails)
+    sent = failed = 0
+    try:
+        for index, mail in enumerate(mails):
+            if stop is not None and stop.is_set():
+                _write(_GIVE_BACK, {"ids": [m.id for m in mails[index:]], "token": token})
+                break
+            now = utcnow()
+            if until - now < margin:
+                until = now + lease
+                ours = {row.id for row in _write(_RENEW, {"token": token, "until": until})}
+                if mail.id not in ours:
+                    continue  # the lease ran out and someone else took it
+            try:
+                smtp.send_message(build_message(mail))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                _release(token, [mail], exc, clock)  # this mail only; the connection goes on
+                failed += 1
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                _release(token, mails[index:], exc, clock)
+                failed += len(mails) - index
+                break
+            if _write(_MARK_SENT, {"mail_id": mail.id, "token": token, "now": utcnow()}):
+                sent += 1
+            else:
+                current_app.logger.warning(
+                    "mail %s was sent after its claim expired: another sender may send it "
+                    "again (same Message-ID)", mail.id,
+                )  # fmt: skip
+    finally:
+        with suppress(OSError, smtplib.SMTPException):
+            smtp.quit()
+    return sent, failed
 
 
 def _log_due_statement(among_ids: bool):
     """Mark the due mails (among ``ids``, or all) sent, returning what to log."""
-    outbox = OutboxMail.__table__
-    due = select(outbox.c.id).where(outbox.c.sent_at.is_(None), outbox.c.attempts < MAX_ATTEMPTS)
+    due = select(OUTBOX.c.id).where(_due_condition())
     if among_ids:
-        due = due.where(outbox.c.id.in_(bindparam("ids", expanding=True)))
-    due = due.order_by(outbox.c.id).limit(bindparam("limit"))
+        due = due.where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True)
     return (
-        update(outbox)
-        .where(outbox.c.id.in_(due.scalar_subquery()))
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
         .values(sent_at=bindparam("now", type_=DateTime))
-        .returning(outbox.c.id, outbox.c.to_address, outbox.c.subject, outbox.c.text_body)
+        .returning(OUTBOX.c.id, OUTBOX.c.to_address, OUTBOX.c.subject, OUTBOX.c.text_body)
     )
 
 
@@ -214,52 +421,30 @@ def _log_due_statement(among_ids: bool):
 _LOG_DUE = {among_ids: _log_due_statement(among_ids) for among_ids in (True, False)}
 
 
-def _to_log(ids: list[int] | None, limit: int) -> int:
+def _to_log(ids: list[int] | None, limit: int, now=None) -> int:
     """No mail server: write the due mails to the log, marked sent in one statement."""
-    params = {"limit": limit, "now": utcnow()}
+    params = {"limit": limit, "now": now or utcnow()}
     if ids is not None:
         params["ids"] = ids
-    rows = db.session.execute(_LOG_DUE[ids is not None], params).all()
+    with write_intent():
+        rows = db.session.execute(_LOG_DUE[ids is not None], params).all()
+        db.session.commit()
     for row in sorted(rows):
         current_app.logger.info(
             "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", row.to_address, row.subject,
             row.text_body,
         )  # fmt: skip
-    db.session.commit()
     return len(rows)
 
 
-def _send(ids: list[int] | None, limit: int) -> tuple[int, int]:
-    mails = list(db.session.execute(_due(ids, limit)).scalars())
-    if not mails:
-        return 0, 0
-    sent = failed = 0
-    try:
-        smtp = _connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        current_app.logger.warning("SMTP server unreachable, %d mail(s) wait: %s", len(mails), exc)
-        _failed(mails, exc)
-        db.session.commit()
-        return 0, len(mails)
-    try:
-        for mail in mails:
-            try:
-                smtp.send_message(build_message(mail))
-            except (OSError, smtplib.SMTPException) as exc:
-                _failed([mail], exc)
-                failed += 1
-            else:
-                mail.sent_at = utcnow()
-                sent += 1
-    finally:
-        with suppress(OSError, smtplib.SMTPException):
-            smtp.quit()
-        db.session.commit()
-    return sent, failed
-
-
 def deliver_quietly(ids: Iterable[int]) -> None:
-    """:func:`deliver` after a request's commit: errors are logged, never raised."""
+    """After a request's commit: with no mail server, log its mails now; else nothing.
+
+    With a mail server the worker sends them (``flask forum worker``): a request never
+    waits for SMTP. Errors are logged, never raised.
+    """
+    if mail_enabled():
+        return
     ids = list(ids)[: current_app.config["FORUM_MAIL_INLINE_LIMIT"]]
     if not ids:
         return
@@ -267,4 +452,4 @@ def deliver_quietly(ids: Iterable[int]) -> None:
         deliver(ids)
     except Exception:
         db.session.rollback()
-        current_app.logger.exception("sending mails after commit failed; send-mail will retry")
+        current_app.logger.exception("logging mails after commit failed; the worker will retry")

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
@@ -172,10 +172,23 @@ class MailPreference(db.Model):
 
 
 class OutboxMail(TimestampMixin, db.Model):
-    """A mail written in the transaction of its event, sent after commit or retried later."""
+    """A mail written in the transaction of its event, sent by the worker.
+
+    A sender claims it (``claim_token``, lease until ``claimed_until``) in a short
+    transaction, sends it, then marks it sent if the claim is still its own. After a
+    failure the token is cleared and ``claimed_until`` says when to try again.
+    """
 
     __tablename__ = "outbox_mails"
-    __table_args__ = (Index("ix_outbox_mails_sent_at", "sent_at"),)
+    __table_args__ = (
+        Index("ix_outbox_mails_sent_at", "sent_at"),
+        Index(
+            "ix_outbox_mails_due",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -188,3 +201,5 @@ class OutboxMail(TimestampMixin, db.Model):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,4 +1,9 @@
-"""A real SMTP server on loopback (aiosmtpd) and an app that mails through it."""
+"""A real SMTP server on loopback (aiosmtpd) and an app that mails through it.
+
+Requests never send mail: the worker does. ``mail_app`` stands for a running worker
+by letting the mailbox run it (:func:`forum.jobs.services.run_pending`) each time a
+test reads what arrived, so a test reads the mails as a member would find them.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +25,23 @@ class Inbox:
     """aiosmtpd handler keeping every message received, parsed."""
 
     def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
+        self._messages: list[EmailMessage] = []
         self.raw: list[bytes] = []
+        #: The app whose worker runs before each read (None: read as is).
+        self.worker_app = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        if self.worker_app is not None:
+            from forum.jobs.services import run_pending
+
+            with self.worker_app.app_context():
+                run_pending()
+        return self._messages
 
     async def handle_DATA(self, server, session, envelope):
         self.raw.append(envelope.content)
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self._messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -73,8 +89,10 @@ def mail_config(port: int) -> dict:
 
 @pytest.fixture
 def mail_app(make_app, smtp_server):
-    """The forum mailing through ``smtp_server``."""
-    return make_app(**mail_config(smtp_server.port))
+    """The forum mailing through ``smtp_server``, its worker run when the mailbox is read."""
+    app = make_app(**mail_config(smtp_server.port))
+    smtp_server.inbox.worker_app = app
+    return app
 
 
 @pytest.fixture

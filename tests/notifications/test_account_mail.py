@@ -58,6 +58,7 @@ def test_reset_link_expires(make_app, smtp_server):
     from tests.notifications.conftest import mail_config
 
     app = make_app(**mail_config(smtp_server.port), FORUM_TOKEN_MAX_AGE=-1)
+    smtp_server.inbox.worker_app = app
     make_user(app, "alice")
     client = app.test_client()
     client.post_form("/auth/reset", {"email": "alice@exemple.org"})

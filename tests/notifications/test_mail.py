@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from forum.db import utcnow
 from forum.extensions import db
+from forum.jobs.services import run_pending
 from forum.notifications.models import MailPreference, OutboxMail
 from tests.factories import login, make_reply, make_thread, make_user
 from tests.notifications.conftest import (
@@ -162,11 +163,17 @@ def test_mail_waits_in_the_outbox_while_the_server_is_down(make_app):
     login(client, "bob")
     response = client.post_form(f"/threads/{thread.id}/reply", {"body": "Malgré la panne."})
     assert response.status_code == 302  # the reply is published all the same
+    mine = select(OutboxMail).where(OutboxMail.subject.like("bob vous a répondu%"))
     with app.app_context():
-        mail = db.session.execute(
-            select(OutboxMail).where(OutboxMail.subject.like("bob vous a répondu%"))
-        ).scalar_one()
+        mail = db.session.execute(mine).scalar_one()
+        assert mail.sent_at is None and mail.attempts == 0  # the request did not try
+        # The worker tries, fails, and lets the mail wait before the next try.
+        assert run_pending() == {"sent": 0, "failed": 1, "jobs": 0}
+        mail = db.session.execute(mine).scalar_one()
         assert mail.sent_at is None and mail.attempts == 1 and mail.last_error
+        assert mail.claim_token is None and mail.claimed_until > utcnow()
+        assert run_pending() == {"sent": 0, "failed": 0, "jobs": 0}  # waiting
+        db.session.remove()
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["forum", "send-mail"]).exit_code == 1  # still down

@@ -1,0 +1,1 @@
+"""Background work: jobs written in the transaction of their cause, run by ``flask forum worker``."""
