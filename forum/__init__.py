@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_hooks(app)
+    _init_operations(app, root)
     _version_static_files(app)
     if app.config["FORUM_QUERY_COUNT_HEADER"]:
         _count_queries(app)
@@ -175,6 +176,15 @@ def _register_hooks(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response
+
+
+def _init_operations(app: Flask, root: str) -> None:
+    """Request ids, logs and metrics first, then the anonymous page cache."""
+    from forum.observability import init_observability
+    from forum.pages.cache import init_page_cache
+
+    init_observability(app)
+    init_page_cache(app, root)
 
 
 #: How long a browser keeps a versioned static file (its URL changes with its content).

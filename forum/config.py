@@ -127,6 +127,12 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_AUTO_WATCH": _env_bool("AUTO_WATCH", True),
         #: How long a password-reset or e-mail confirmation link stays valid.
         "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
+        #: Anonymous pages kept this many seconds at most (0: no page cache).
+        "FORUM_PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 60),
+        #: One log line per request: "text" or "json".
+        "FORUM_LOG_FORMAT": _env("LOG_FORMAT", "text"),
+        #: /metrics in Prometheus format (0: the URL answers 404).
+        "FORUM_METRICS": _env_bool("METRICS"),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

@@ -20,6 +20,7 @@ from forum.moderation import log
 from forum.moderation.models import ThemeModerator
 from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
+from forum.pages.versions import touch
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
 
@@ -153,6 +154,7 @@ def hide_post(
         raise Refused(_("Ce message est déjà masqué."))
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread)
     log.record(
         actor,
         act,
@@ -187,6 +189,7 @@ def restore(actor: User, post: Post, reason: str = "") -> Post:
     hidden_reason = post.hidden_reason
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread)
     log.record(
         actor,
         "post:restore",
@@ -220,6 +223,7 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
         raise Refused(_("Ce message a déjà été traité par un·e autre modérateur·rice."))
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread)
     log.record(
         actor,
         "post:approve" if approve else "post:reject",
@@ -252,6 +256,7 @@ def _thread_act(actor: User, thread: Thread, action: Action, act: str, column: s
         db.session.rollback()
         raise Refused(_("C'est déjà fait : rien n'a changé."))
     log.record(actor, act, user_id=thread.author_id, theme_id=thread.theme_id, thread_id=thread.id)
+    touch(thread=thread)
     db.session.commit()
     db.session.refresh(thread)
     return thread
@@ -297,6 +302,7 @@ def move(actor: User, thread: Thread, theme: Theme, reason: str = "") -> Thread:
     posts = thread.reply_count + 1
     _move_counts(old, -1, -posts)
     _move_counts(theme.id, 1, posts)
+    touch(thread=thread, theme=theme)  # the thread's old theme too
     db.session.execute(update(Thread).where(Thread.id == thread.id).values(theme_id=theme.id))
     log.record(
         actor,
@@ -387,6 +393,7 @@ def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread
         path_prefix=segment,
         post_ids=post_ids,
     )
+    touch(threads=[thread, into])
     db.session.commit()
     db.session.refresh(into)
     return into
@@ -449,6 +456,7 @@ def split(actor: User, post: Post, title: str, reason: str = "") -> Thread:
         )
     )
     _move_counts(old.theme_id, 1, 0)
+    touch(threads=[old, new])
     log.record(
         actor,
         "post:split",
