@@ -93,6 +93,12 @@ def _init_extensions(app: Flask, root: str) -> None:
     app.config["RATELIMIT_ENABLED"] = app.config["FORUM_RATE_LIMITS"] != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis unreachable: each worker counts in its own memory until it answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if app.config["FORUM_REDIS_URL"]:
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        )
     limiter.init_app(app)
 
     from forum.accounts.models import AnonymousUser

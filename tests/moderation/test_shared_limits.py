@@ -66,3 +66,24 @@ def test_login_attempts_from_two_workers_count_together_with_redis(make_app, red
         assert keys, "the counters live in Redis"
     else:
         assert seventh == 400  # each worker counts alone without Redis
+
+
+def test_with_redis_down_limits_fall_back_to_memory_and_pages_are_served(make_app):
+    app = make_app(
+        FORUM_RATE_LIMITS="default",
+        FORUM_REDIS_URL="redis://127.0.0.1:1/0",  # nothing listens there
+        FORUM_PAGE_CACHE_SECONDS=60,
+    )
+    client = app.test_client()
+    home = client.get("/")
+    assert home.status_code == 200 and home.headers["X-Page-Cache"] == "miss"
+    assert client.get("/").status_code == 200
+    token = client.csrf_token()
+    codes = [
+        client.post(
+            "/auth/login", data={"login": f"x{n}", "password": "faux", "csrf_token": token}
+        ).status_code
+        for n in range(7)
+    ]
+    assert codes == [400] * 6 + [429]
+    app.config["RATELIMIT_ENABLED"] = False  # nothing to empty in a Redis that is not there
