@@ -153,6 +153,7 @@ def _configure_log() -> None:
 
 def init_observability(app: Flask) -> None:
     _configure_log()
-    app.before_request(_start)
+    # First of all: even a request refused by an earlier hook has its id on its error page.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", metrics)
