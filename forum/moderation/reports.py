@@ -276,7 +276,7 @@ def decide_post(
     if decision == "hide_sanction":
         sanctions.sanction(actor, post.author, sanction_kind or "", days, reason, commit=False)
     reporters = _reporters(ids)
-    touch(thread=post.thread)
+    touch(thread=post.thread, relatives=post.is_opening)
     db.session.commit()
     notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
     if restored:

@@ -154,7 +154,7 @@ def hide_post(
         raise Refused(_("Ce message est déjà masqué."))
     db.session.refresh(post)
     _set_thread_hidden(post)
-    touch(thread=post.thread)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         act,
@@ -189,7 +189,7 @@ def restore(actor: User, post: Post, reason: str = "") -> Post:
     hidden_reason = post.hidden_reason
     db.session.refresh(post)
     _set_thread_hidden(post)
-    touch(thread=post.thread)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         "post:restore",
@@ -223,7 +223,7 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
         raise Refused(_("Ce message a déjà été traité par un·e autre modérateur·rice."))
     db.session.refresh(post)
     _set_thread_hidden(post)
-    touch(thread=post.thread)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         "post:approve" if approve else "post:reject",

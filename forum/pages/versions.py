@@ -30,12 +30,15 @@ def touch(
     themes: Iterable = (),
     home: bool = False,
     site: bool = False,
+    relatives: bool = False,
 ) -> None:
     """Bump the versions of the pages showing these objects, in the current transaction.
 
     A thread's pages are its page, its branches and its feed; its theme's pages and the
     home page follow (they list it). ``thread``/``threads`` take Thread objects or ids
     (with ids, pass their themes too); ``theme``/``themes`` Theme objects or ids.
+    ``relatives``: ``thread``'s visibility changed (its opening post was hidden or shown),
+    so the threads split from it, or it from, change too (their pages link to it).
     """
     keys: set[tuple[str, int]] = set()
     for item in ([thread] if thread is not None else []) + list(threads):
@@ -46,6 +49,8 @@ def touch(
             keys.add((THEME, item.theme_id))
     for item in ([theme] if theme is not None else []) + list(themes):
         keys.add((THEME, item if isinstance(item, int) else item.id))
+    if relatives and thread is not None:
+        keys.update((THREAD, related) for related in _split_relatives(thread))
     if home:
         keys.add((HOME, 0))
     if site:
@@ -64,6 +69,15 @@ def touch(
         set_={"version": _table.c.version + 1, "changed_at": statement.excluded.changed_at},
     )
     db.session.execute(statement)
+
+
+def _split_relatives(thread) -> list[int]:
+    from forum.discussions.models import Thread
+
+    clause = Thread.split_from_id == thread.id
+    if thread.split_from_id is not None:
+        clause = clause | (Thread.id == thread.split_from_id)
+    return list(db.session.execute(select(Thread.id).where(clause)).scalars())
 
 
 @dataclass(frozen=True)

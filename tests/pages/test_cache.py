@@ -228,6 +228,13 @@ WRITES = {
         ),
         [(THREAD, "Une branche de ce fil continue dans", "fera débat ici")],
     ),
+    "split-off thread hidden": (
+        lambda w: moderation.split(
+            _user(w.admin), db.session.get(Post, w.reply), "Une branche à part"
+        ),
+        _hidden,  # the branch's first post is now its thread's opening post
+        [(THREAD, None, "Une branche à part"), (THEME, None, "Une branche à part")],
+    ),
     "theme renamed": (
         None,
         lambda w: discussions.save_theme(
