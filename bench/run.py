@@ -69,6 +69,7 @@ PAGE_LABELS = {
     "theme_deep": "thème, dernière page",
     "thread_50": "fil de 50 messages",
     "thread_500": "fil de 500 messages",
+    "thread_500_cached": "fil de 500 messages, anonyme, en cache",
     "thread_2000": "fil de 2 000 messages (p. 1)",
     "branch": "branche",
     "search": "recherche",
@@ -235,8 +236,10 @@ class Server:
             FORUM_DATABASE_URL=url,
             FORUM_INSTANCE_PATH=str(instance),
             FORUM_RATE_LIMITS="off",
-            **env,
+            # Pages rendered live, unless a measure asks for the anonymous page cache.
+            FORUM_PAGE_CACHE_SECONDS="0",
         )
+        environment.update(env)
         self.process = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
@@ -254,6 +257,8 @@ class Server:
             ],
             cwd=ROOT,
             env=environment,
+            # One access-log line per request: kept out of the figures' output.
+            stderr=(DATA / f"server-{self.port}.log").open("w"),
         )
         deadline = time.monotonic() + 120
         while True:
@@ -354,6 +359,43 @@ def compare_sizes(ours: Server, path: str, small_url: str, small_path: str, seco
         small.stop()
 
 
+def cached_page(url: str, instance: Path, ceiling: Server, paths: list[str], seconds: float):
+    """An anonymous page from the page cache (memory, per worker) against the ceiling.
+
+    The same load, slices alternated between a server with the page cache on and the
+    ceiling; each cached request still reads the page's version in the database.
+    """
+    cached = Server("wsgi:app", url, instance, FORUM_PAGE_CACHE_SECONDS="300")
+    try:
+        for _worker in range(4):  # each worker keeps its own copy
+            for path in paths:
+                cached.get(path)
+                ceiling.get(path)
+        job = {
+            "mode": "read",
+            "paths": paths,
+            "seconds": seconds / SLICES,
+            "concurrency": CONCURRENCY,
+        }
+        sides: dict[str, list] = {"cached": [], "ceiling": []}
+        for _slice in range(SLICES):
+            sides["cached"].append(load({**job, "base": cached.base}))
+            sides["ceiling"].append(load({**job, "base": ceiling.base}))
+        result = merge(sides["cached"])
+        top = merge(sides["ceiling"])
+        result["p50_alone"] = load({**job, "base": cached.base, "concurrency": 1})["p50"]
+        result["ceiling"] = top["rps"]
+        result["queries"] = 1  # the page's version (pinned in tests/test_page_budgets.py)
+        result["error_samples"] += top["error_samples"]
+        log(
+            f"cached 500-post thread: {result['rps']:.1f} req/s, p50 {result['p50']:.1f} ms, "
+            f"ceiling {top['rps']:.1f} req/s"
+        )
+        return result
+    finally:
+        cached.stop()
+
+
 def measure(
     kind: str, url: str, data: dict, seconds: float, small: tuple[str, dict] | None = None
 ) -> dict:
@@ -402,6 +444,10 @@ def measure(
                 f"[{kind}] {page}: {result['rps']:.1f} req/s, p50 {result['p50']:.1f} ms"
                 + (f", ceiling {top['rps']:.1f} req/s" if top else "")
             )
+        rows["thread_500_cached"] = cached_page(
+            url, instance, ceiling, pages["thread_500"], seconds
+        )
+        failures += rows["thread_500_cached"].pop("error_samples")
         ceiling.stop()
         comparison = None
         if small is not None:

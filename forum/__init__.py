@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_hooks(app)
+    _init_operations(app, root)
     _version_static_files(app)
     if app.config["FORUM_QUERY_COUNT_HEADER"]:
         _count_queries(app)
@@ -92,6 +93,12 @@ def _init_extensions(app: Flask, root: str) -> None:
     app.config["RATELIMIT_ENABLED"] = app.config["FORUM_RATE_LIMITS"] != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis unreachable: each worker counts in its own memory until it answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if app.config["FORUM_REDIS_URL"]:
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        )
     limiter.init_app(app)
 
     from forum.accounts.models import AnonymousUser
@@ -175,6 +182,15 @@ def _register_hooks(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response
+
+
+def _init_operations(app: Flask, root: str) -> None:
+    """Request ids, logs and metrics first, then the anonymous page cache."""
+    from forum.observability import init_observability
+    from forum.pages.cache import init_page_cache
+
+    init_observability(app)
+    init_page_cache(app, root)
 
 
 #: How long a browser keeps a versioned static file (its URL changes with its content).

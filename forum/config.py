@@ -150,6 +150,12 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_DIGEST_HOUR": _env_int("DIGEST_HOUR", 7),
         #: Sent mails and finished jobs are purged after this many days.
         "FORUM_OUTBOX_KEEP_DAYS": _env_int("OUTBOX_KEEP_DAYS", 30),
+        #: Anonymous pages kept this many seconds at most (0: no page cache).
+        "FORUM_PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 60),
+        #: One log line per request: "text" or "json".
+        "FORUM_LOG_FORMAT": _env("LOG_FORMAT", "text"),
+        #: /metrics in Prometheus format (0: the URL answers 404).
+        "FORUM_METRICS": _env_bool("METRICS"),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

@@ -7,7 +7,7 @@ lock that outlived the busy timeout answers 503 with ``Retry-After``.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
@@ -46,7 +46,14 @@ def error_response(code: int, detail: str | None = None, headers: dict | None = 
     text = detail or str(message)
     if _wants_json():
         response = make_response(
-            jsonify(error={"code": code, "title": str(title), "message": text})
+            jsonify(
+                error={
+                    "code": code,
+                    "title": str(title),
+                    "message": text,
+                    "request_id": g.get("request_id"),
+                }
+            )
         )
     else:
         try:

@@ -28,6 +28,7 @@ from tests.factories import login as checked_login
 
 REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'type="hidden" name="csrf_token" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"')  # fmt: skip
@@ -47,6 +48,8 @@ def base_config(database_url: str, instance_path: str, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "FORUM_RATE_LIMITS": "off",
         "SERVER_NAME": None,
+        # Pages read live; the page cache's own tests turn it on.
+        "FORUM_PAGE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     os.environ["FORUM_INSTANCE_PATH"] = instance_path
@@ -199,3 +202,25 @@ def query_counter(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture(params=["memory", "redis"])
+def redis_url(request) -> Iterator[str | None]:
+    """Where limits and caches live: None (each app's memory) or the test Redis, emptied.
+
+    Parametrized: a test taking it runs once without Redis and once with it
+    (``FORUM_TEST_REDIS_URL``, e.g. ``redis://127.0.0.1:6379/6``; skipped without it,
+    a failure under ``FORUM_REQUIRE_SERVICES=1``).
+    """
+    if request.param == "memory":
+        yield None
+        return
+    if not REDIS_URL:
+        skip_or_fail("Redis not configured: set FORUM_TEST_REDIS_URL")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()

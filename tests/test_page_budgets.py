@@ -9,7 +9,7 @@ a thread page, the one upsert of their read position (``thread_states``).
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from forum.accounts.models import User
 from forum.extensions import db
@@ -97,3 +97,51 @@ def test_every_page_costs_pinned_queries_whatever_the_forum_holds(
     assert small == pinned
     assert large == pinned
     assert max(large.values()) <= 10
+
+
+#: Anonymous pages served from the page cache: one statement (the page's version).
+CACHED_PAGES = [
+    "/",
+    "/themes/services-publics",
+    "/themes/services-publics?page=2",
+    "/threads/{thread}",
+    "/threads/{thread}/branch/{branch}",
+    "/feeds/latest.atom",
+    "/feeds/themes/services-publics.atom",
+    "/feeds/threads/{thread}.atom",
+]
+
+
+def test_a_cached_anonymous_page_costs_one_statement_and_a_stored_one_one_more(make_app):
+    app = make_app(FORUM_PAGE_CACHE_SECONDS=60)
+    author = make_user(app, "auteur")
+    make_user(app, "coordination", role="admin")
+    ids = _add_content(app, author, 2)
+    client = app.test_client()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for pattern in CACHED_PAGES:
+            url = pattern.format(**ids)
+            live = BUDGETS.get(pattern, (None,))[0]
+            statements.clear()
+            first = client.get(url)
+            assert (first.status_code, first.headers["X-Page-Cache"]) == (200, "miss"), url
+            if live is not None:  # the live page and its version
+                assert len(statements) == live + 1, (url, statements)
+            statements.clear()
+            second = client.get(url)
+            assert second.headers["X-Page-Cache"] == "hit", url
+            assert len(statements) == 1 and "page_versions" in statements[0], url
+            statements.clear()
+            again = client.get(url, headers={"If-None-Match": second.headers["ETag"]})
+            assert again.status_code == 304 and len(statements) == 1, url
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -37,6 +37,7 @@ from forum.discussions.models import (
 from forum.extensions import db
 from forum.moderation import log, screening
 from forum.notifications import fanout
+from forum.pages.versions import touch
 from forum.permissions import Action, can, ensure
 from forum.refusals import Refused
 from forum.search import services as search
@@ -220,6 +221,7 @@ def create_thread(
     _count_post(author, thread, now, new_thread=True)
     fanout.record_own_post(post, posts_in_thread=1)
     _notify_after_commit(post, new_thread=True)
+    touch(thread=thread)
     if commit:
         db.session.commit()
     else:
@@ -284,6 +286,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     fanout.record_own_post(post, posts_in_thread=replies + 1)
     _notify_after_commit(post)
     post_id = post.id
+    touch(thread=thread)
     db.session.commit()
     # Their commits expired ``post``: its id is known, so reading it back costs no query
     # (the view redirects to it); any other attribute is loaded again when read.
@@ -343,6 +346,7 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
     post.edited_at = now
     post.edit_count = Post.edit_count + 1
     search.index_post(post, post.thread)
+    touch(thread=post.thread)
     db.session.commit()
     return post
 
@@ -360,6 +364,7 @@ def delete_post(actor: User, post: Post) -> Post:
     post.deleted_by_id = actor.id
     search.unindex_post(post)
     fanout.forget_post(post)
+    touch(thread=post.thread)
     db.session.commit()
     return post
 
@@ -384,6 +389,7 @@ def rerender_stale(batch_size: int = 500) -> int:
             # Stored bodies are re-rendered as they are, even beyond today's limits.
             post.body_html = content.render_markdown(post.body_source, checked=False)
             post.render_version = content.RENDER_VERSION
+        touch(site=True)
         db.session.commit()
         done += len(posts)
 
@@ -429,5 +435,6 @@ def save_theme(
         theme.archived_at = utcnow()
     elif not archived:
         theme.archived_at = None
+    touch(site=True)  # its name is on every page of its threads
     db.session.commit()
     return theme

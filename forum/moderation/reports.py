@@ -27,6 +27,7 @@ from forum.moderation.models import Report, ReportReason, ReportStatus
 from forum.moderation.services import check_reason, hide_post, review_pending
 from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
+from forum.pages.versions import touch
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
 
@@ -275,6 +276,7 @@ def decide_post(
     if decision == "hide_sanction":
         sanctions.sanction(actor, post.author, sanction_kind or "", days, reason, commit=False)
     reporters = _reporters(ids)
+    touch(thread=post.thread, relatives=post.is_opening)
     db.session.commit()
     notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
     if restored:

@@ -20,6 +20,7 @@ from forum.moderation import log
 from forum.moderation.models import ThemeModerator
 from forum.notifications.fanout import notify_moderation
 from forum.notifications.models import ModerationEvent
+from forum.pages.versions import touch
 from forum.permissions import Action, ensure, moderation_scope
 from forum.refusals import Refused
 from forum.search import services as search
@@ -154,6 +155,7 @@ def hide_post(
         raise Refused(_("Ce message est déjà masqué."))
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         act,
@@ -188,6 +190,7 @@ def restore(actor: User, post: Post, reason: str = "") -> Post:
     hidden_reason = post.hidden_reason
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         "post:restore",
@@ -221,6 +224,7 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
         raise Refused(_("Ce message a déjà été traité par un·e autre modérateur·rice."))
     db.session.refresh(post)
     _set_thread_hidden(post)
+    touch(thread=post.thread, relatives=post.is_opening)
     log.record(
         actor,
         "post:approve" if approve else "post:reject",
@@ -274,6 +278,7 @@ def _thread_act(
         thread_id=thread.id,
         reason=reason,
     )
+    touch(thread=thread)
     db.session.commit()
     db.session.refresh(thread)
     return thread
@@ -330,6 +335,7 @@ def move(actor: User, thread: Thread, theme: Theme, reason: str = "") -> Thread:
     posts = thread.reply_count + 1
     _move_counts(old, -1, -posts)
     _move_counts(theme.id, 1, posts)
+    touch(thread=thread, theme=theme)  # the thread's old theme too
     db.session.execute(update(Thread).where(Thread.id == thread.id).values(theme_id=theme.id))
     log.record(
         actor,
@@ -422,6 +428,7 @@ def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread
         post_ids=post_ids,
     )
     search.index_thread(into, former_openings=[old_root.id])
+    touch(threads=[thread, into])
     db.session.commit()
     db.session.refresh(into)
     return into
@@ -484,6 +491,7 @@ def split(actor: User, post: Post, title: str, reason: str = "") -> Thread:
         )
     )
     _move_counts(old.theme_id, 1, 0)
+    touch(threads=[old, new])
     log.record(
         actor,
         "post:split",

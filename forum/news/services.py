@@ -9,6 +9,7 @@ from forum.discussions.models import Theme
 from forum.discussions.services import check_body, check_title, slugify
 from forum.extensions import db
 from forum.news.models import News
+from forum.pages.versions import touch
 from forum.permissions import Action, ensure
 from forum.search import services as search
 
@@ -36,5 +37,6 @@ def publish(author: User, title: str, body: str, theme: Theme | None = None) -> 
     db.session.add(news)
     db.session.flush()
     search.index_news(news)
+    touch(home=True)
     db.session.commit()
     return news

@@ -25,6 +25,7 @@ from forum.discussions.models import Theme, Thread
 from forum.extensions import db
 from forum.notifications import fanout
 from forum.notifications.models import SeminarEvent
+from forum.pages.versions import touch
 from forum.permissions import Action, ensure
 from forum.refusals import Refused
 from forum.search import services as search
@@ -114,6 +115,7 @@ def save_seminar(
     db.session.flush()
     search.index_seminar(seminar)
     promoted = _promote(seminar)
+    touch(site=True)  # the home page, and threads linked to its sessions
     db.session.commit()
     if promoted:
         fanout.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
@@ -174,6 +176,7 @@ def save_session(
     db.session.flush()
     search.index_session(session)
     _promote_workshop(session.id)
+    touch(site=True)  # threads linked to it show its title and date
     db.session.commit()
     return session
 
@@ -470,6 +473,7 @@ def link_thread(
         link = SessionThread(session_id=session.id, thread_id=thread.id)
         db.session.add(link)
     link.kind = kind.value
+    touch(thread=thread)
     if commit:
         db.session.commit()
     else:

@@ -17,8 +17,9 @@ from tests.factories import assert_redirect, login, make_thread, make_user
 
 
 @pytest.fixture
-def limited(make_app):
-    app = make_app(FORUM_RATE_LIMITS="default")
+def limited(make_app, redis_url):
+    """The default limits, counted in memory and again in Redis."""
+    app = make_app(FORUM_RATE_LIMITS="default", FORUM_REDIS_URL=redis_url)
     with app.app_context():
         limiter.reset()
     return app

@@ -1,0 +1,1 @@
+"""The anonymous page cache: page versions bumped by every write, pages kept by version."""
