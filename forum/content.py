@@ -291,6 +291,7 @@ _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FENCE_STARTS = frozenset(" `~")
 # The containers that open a line: quote markers, list markers and the indentation before them.
 _CONTAINERS_RE = re.compile(r"(?:[ \t]*+(?:>|[-+*](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))+")
+_CONTAINER_RE = re.compile(r">|[-+*]|[0-9]{1,9}[.)]")
 # An address written out of a link: not right after a link's "](" (already counted by its "[").
 _ADDRESS_RE = re.compile(
     r"(?<!\]\()(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]{1,31}://|www\.)", re.IGNORECASE
@@ -304,7 +305,7 @@ def _depth(line: str) -> int:
     if not match:
         return 0
     prefix = match.group(0)
-    markers = sum(1 for ch in prefix if ch not in " \t")
+    markers = len(_CONTAINER_RE.findall(prefix))
     indent = len(prefix) - len(prefix.lstrip(" \t"))
     return markers + indent // 2
 

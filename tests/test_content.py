@@ -627,6 +627,12 @@ def test_nested_lists_count_as_depth():
         content_module.check_source(nested + "  " * content_module.MAX_DEPTH + "- trop\n")
 
 
+def test_a_numbered_item_is_one_level_whatever_its_number():
+    content_module.check_source("> 123456789. un\n> > 10) deux\n")
+    assert content_module._depth("> 123456789. un") == 2
+    assert content_module._depth("    - quatre espaces puis un tiret") == 3
+
+
 def test_fenced_code_is_left_out_of_the_counts():
     code = "```json\n" + '{"a": [1, 2], "b": "*_<&"}\n' * 2_000 + "```\n"
     content_module.check_source("Voici le fichier :\n\n" + code + "\nÀ vous.")

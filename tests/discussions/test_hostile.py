@@ -15,6 +15,7 @@ from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.hostile import ACCEPTED, REFUSED
 from tests.factories import make_reply, make_thread, make_user, opening_post
+from tests.test_page_budgets import BUDGETS
 
 #: A few of each kind of limit (the content tests go through all of them).
 SAMPLE = ["24 000 « ![ »", "7 000 mentions", "16 000 emphases « *a »", "12 000 éléments de liste"]
@@ -111,4 +112,4 @@ def test_thread_of_worst_accepted_bodies_costs_the_same_statements(
             ACCEPTED
         )
         counts[target.id] = counter.count
-    assert counts[thread.id] == counts[plain.id]
+    assert counts[thread.id] == counts[plain.id] == BUDGETS["/threads/{thread}"][member]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from forum.accounts.models import User
+from forum.discussions import services as discussions
+from forum.discussions.models import Theme, Thread
 from forum.extensions import db
+from forum.notifications import watching
 from forum.notifications.models import Notification
-from forum.seminars.models import Registration
+from forum.seminars import services as seminars
+from forum.seminars.models import Registration, Session
 from tests.factories import login, make_user
 from tests.notifications.conftest import local_path, text_part
 from tests.seminars.test_seminars import make_seminar, make_session
@@ -102,3 +107,34 @@ def test_cancelling_a_seminar_tells_its_registrants(mail_app, smtp_server):
     [message] = smtp_server.inbox.to("alice@exemple.org")
     assert message["Subject"] == "Séminaire annulé : « Rencontres d'automne »"
     assert f"/seminars/{seminar_id}" in text_part(message)
+
+
+def test_preparation_thread_notifies_theme_watchers_after_its_commit_only(app):
+    """The seminars service links the thread in the same transaction as create_thread: the
+    watchers hear of it once that transaction commits, and not at all if it rolls back."""
+    organiser = make_user(app, "orga", role="admin")
+    author, watcher = make_user(app, "alice"), make_user(app, "guetteur")
+    session_id = make_session(app, organiser, make_seminar(app, organiser, days=10))
+    with app.app_context():
+        urbain = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
+        watching.watch_theme(db.session.get(User, watcher.id), urbain, "watching")
+
+        discussions.create_thread(
+            db.session.get(User, author.id), urbain, "Un fil qui n'aura pas lieu", "Brouillon.",
+            commit=False,
+        )  # fmt: skip
+        db.session.rollback()
+        assert db.session.execute(select(Thread.id)).first() is None
+
+        thread = seminars.open_preparation(
+            db.session.get(User, author.id),
+            db.session.get(Session, session_id),
+            "Préparer la plénière ensemble",
+            "Vos questions pour la plénière ?",
+        )
+        kinds = db.session.execute(
+            select(Notification.kind, Notification.thread_id).where(
+                Notification.user_id == watcher.id
+            )
+        ).all()
+        assert kinds == [("new_thread", thread.id)]
