@@ -1,5 +1,5 @@
 """``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
-send-mail, send-digests, bench-data."""
+send-mail, send-digests, purge, bench-data."""
 
 from __future__ import annotations
 
@@ -143,6 +143,19 @@ def send_digests() -> None:
 
     count = digests.send_digests()
     click.echo(f"{count} résumé(s) envoyé(s).")
+
+
+@forum_cli.command("purge")
+def purge() -> None:
+    """Delete personal data past its retention period (FORUM_*_RETENTION_DAYS): cron-safe."""
+    from forum.privacy import retention
+
+    with write_intent():
+        counts = retention.purge()
+    click.echo(
+        f"{counts['mails']} e-mail(s) envoyé(s), {counts['notifications']} notification(s) lue(s), "
+        f"{counts['read_positions']} position(s) de lecture effacé(s)."
+    )
 
 
 @forum_cli.command("bench-data")

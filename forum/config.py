@@ -127,6 +127,13 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_AUTO_WATCH": _env_bool("AUTO_WATCH", True),
         #: How long a password-reset or e-mail confirmation link stays valid.
         "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
+        # Personal data: who answers for it (shown on /privacy), and how long traces are kept.
+        "FORUM_DATA_CONTROLLER": _env("DATA_CONTROLLER", "Association Rencontres sociales"),
+        "FORUM_DATA_CONTACT": _env("DATA_CONTACT", "donnees-personnelles@localhost"),
+        "FORUM_IP_RETENTION_DAYS": _env_int("IP_RETENTION_DAYS", 30),
+        "FORUM_MAIL_RETENTION_DAYS": _env_int("MAIL_RETENTION_DAYS", 30),
+        "FORUM_NOTIFICATION_RETENTION_DAYS": _env_int("NOTIFICATION_RETENTION_DAYS", 180),
+        "FORUM_READ_POSITION_RETENTION_DAYS": _env_int("READ_POSITION_RETENTION_DAYS", 365),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }
