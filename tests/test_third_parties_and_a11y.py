@@ -90,7 +90,10 @@ def _check(page, base: str, url: str, foreign: list[str]) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     response = page.goto(base + url, wait_until="networkidle")
-    assert response is not None and response.status in {200, 404}, (url, response and response.status)
+    assert response is not None and response.status in {200, 404}, (
+        url,
+        response and response.status,
+    )
     results = Axe().run(page)
     return [
         f"{url}: {violation['id']} ({violation['impact']}) — {violation['help']}"
@@ -99,9 +102,7 @@ def _check(page, base: str, url: str, foreign: list[str]) -> list[str]:
     ]
 
 
-def test_no_page_asks_another_host_and_axe_finds_nothing_serious(
-    app, runner, live_server, browser  # noqa: F811
-):
+def test_no_page_asks_another_host_and_axe_finds_nothing_serious(app, runner, live_server, browser):  # noqa: F811
     result = runner.invoke(args=["forum", "seed-demo"])
     assert result.exit_code == 0, result.output
     make_user(app, "veille", role="moderator")
@@ -116,9 +117,11 @@ def test_no_page_asks_another_host_and_axe_finds_nothing_serious(
         page = context.new_page()
         page.on(
             "request",
-            lambda request: urlsplit(request.url).scheme in {"http", "https", "ws", "wss"}
-            and urlsplit(request.url).netloc != host
-            and foreign.append(request.url),
+            lambda request: (
+                urlsplit(request.url).scheme in {"http", "https", "ws", "wss"}
+                and urlsplit(request.url).netloc != host
+                and foreign.append(request.url)
+            ),
         )
         for url in anonymous:
             problems += _check(page, live_server, url, foreign)

@@ -17,6 +17,7 @@ from forum.db import utcnow
 from forum.extensions import db
 from forum.notifications.models import Level, Notification, OutboxMail, ThreadState
 
+
 def cutoff(setting: str, now: datetime | None = None) -> datetime:
     """The moment before which data kept under ``setting`` is deleted."""
     return (now or utcnow()) - timedelta(days=int(current_app.config[setting]))
