@@ -1,5 +1,5 @@
 """``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
-send-mail, send-digests, purge, bench-data."""
+send-mail, send-digests, purge, erase-user, build-exports, bench-data."""
 
 from __future__ import annotations
 
@@ -154,8 +154,35 @@ def purge() -> None:
         counts = retention.purge()
     click.echo(
         f"{counts['mails']} e-mail(s) envoyé(s), {counts['notifications']} notification(s) lue(s), "
-        f"{counts['read_positions']} position(s) de lecture effacé(s)."
+        f"{counts['read_positions']} position(s) de lecture, "
+        f"{counts['exports']} fichier(s) d'export effacé(s)."
     )
+
+
+@forum_cli.command("erase-user")
+@click.argument("username")
+@click.option("--with-posts", is_flag=True, help="Supprimer aussi ses messages.")
+def erase_user(username: str, with_posts: bool) -> None:
+    """Erase USERNAME's account: debates stay readable under an anonymous name."""
+    from forum.privacy import erasure
+
+    user = _user_or_fail(username)
+    with write_intent():
+        try:
+            erasure.erase_account(user, actor=None, with_posts=with_posts)
+        except Refused as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Compte « {username} » supprimé : il s'appelle désormais « {user.username} ».")
+
+
+@forum_cli.command("build-exports")
+def build_exports() -> None:
+    """Build the data exports members asked for (what the background worker does)."""
+    from forum.privacy import export
+
+    with write_intent():
+        count = export.build_pending()
+    click.echo(f"{count} export(s) préparé(s).")
 
 
 @forum_cli.command("bench-data")

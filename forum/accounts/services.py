@@ -181,6 +181,11 @@ def _password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password) and "\x00" not in password
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (asked again before an irreversible act)."""
+    return _password_matches(user.password_hash, password)
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The user if ``login`` and ``password`` match, else None (same cost either way)."""
     user = find_by_login(login) if "\x00" not in login else None

@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_
 from forum.db import utcnow
 from forum.extensions import db
 from forum.notifications.models import Level, Notification, OutboxMail, ThreadState
+from forum.privacy import export
 
 
 def cutoff(setting: str, now: datetime | None = None) -> datetime:
@@ -48,6 +49,8 @@ def purge(now: datetime | None = None) -> dict[str, int]:
                 ThreadState.updated_at < cutoff("FORUM_READ_POSITION_RETENTION_DAYS", now),
             )
         ).rowcount,
+        # Export files past their 7 days.
+        "exports": export.purge_expired(now),
     }
     db.session.commit()
     return counts

@@ -60,7 +60,10 @@ def test_purge_deletes_what_outlived_its_period_and_keeps_the_rest(app, runner):
         assert levels == ["watching", "watching"]
 
         again = runner.invoke(args=["forum", "purge"])
-        assert "0 e-mail(s) envoyé(s), 0 notification(s) lue(s), 0 position(s)" in again.output
+        assert (
+            "0 e-mail(s) envoyé(s), 0 notification(s) lue(s), 0 position(s) de lecture, 0 fichier(s)"
+            in again.output
+        )
 
 
 def test_periods_are_settings(make_app):
