@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self'",
+        "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from forum.moderation.views import bp as moderation
     from forum.news.views import bp as news
     from forum.notifications.views import bp as notifications
+    from forum.privacy.views import bp as privacy
     from forum.search.views import bp as search
     from forum.seminars.views import bp as seminars
 
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         search,
         feeds,
         news,
+        privacy,
     ):
         app.register_blueprint(blueprint)
 

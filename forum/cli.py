@@ -1,5 +1,6 @@
 """``flask forum …`` commands: seed-demo, create-admin, set-role, rerender, reindex,
-send-mail, send-digests, bench-data, worker, backup, restore."""
+send-mail, send-digests, purge, erase-user, build-exports, bench-data, worker, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -143,6 +144,47 @@ def send_digests() -> None:
     count = digests.send_digests()
     mail.deliver()  # without a running worker, nothing else would send them
     click.echo(f"{count} résumé(s) envoyé(s).")
+
+
+@forum_cli.command("purge")
+def purge() -> None:
+    """Delete personal data past its retention period (FORUM_*_RETENTION_DAYS): cron-safe."""
+    from forum.privacy import retention
+
+    with write_intent():
+        counts = retention.purge()
+        db.session.commit()
+    click.echo(
+        f"{counts['mails']} e-mail(s) envoyé(s), {counts['notifications']} notification(s) lue(s), "
+        f"{counts['read_positions']} position(s) de lecture, {counts['jobs']} tâche(s) finie(s), "
+        f"{counts['exports']} fichier(s) d'export effacé(s)."
+    )
+
+
+@forum_cli.command("erase-user")
+@click.argument("username")
+@click.option("--with-posts", is_flag=True, help="Supprimer aussi ses messages.")
+def erase_user(username: str, with_posts: bool) -> None:
+    """Erase USERNAME's account: debates stay readable under an anonymous name."""
+    from forum.privacy import erasure
+
+    user = _user_or_fail(username)
+    with write_intent():
+        try:
+            erasure.erase_account(user, actor=None, with_posts=with_posts)
+        except Refused as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Compte « {username} » supprimé : il s'appelle désormais « {user.username} ».")
+
+
+@forum_cli.command("build-exports")
+def build_exports() -> None:
+    """Build the data exports members asked for (what the background worker does)."""
+    from forum.privacy import export
+
+    with write_intent():
+        count = export.build_pending()
+    click.echo(f"{count} export(s) préparé(s).")
 
 
 @forum_cli.command("bench-data")

@@ -156,6 +156,12 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_LOG_FORMAT": _env("LOG_FORMAT", "text"),
         #: /metrics in Prometheus format (0: the URL answers 404).
         "FORUM_METRICS": _env_bool("METRICS"),
+        # Personal data: who answers for it (shown on /privacy), and how long traces are kept.
+        "FORUM_DATA_CONTROLLER": _env("DATA_CONTROLLER", "Association Rencontres sociales"),
+        "FORUM_DATA_CONTACT": _env("DATA_CONTACT", "donnees-personnelles@localhost"),
+        "FORUM_IP_RETENTION_DAYS": _env_int("IP_RETENTION_DAYS", 30),
+        "FORUM_NOTIFICATION_RETENTION_DAYS": _env_int("NOTIFICATION_RETENTION_DAYS", 180),
+        "FORUM_READ_POSITION_RETENTION_DAYS": _env_int("READ_POSITION_RETENTION_DAYS", 365),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

@@ -48,6 +48,7 @@ from forum.refusals import Refused
 __all__ = [
     "RENDER_VERSION",
     "check_source",
+    "escape_markdown",
     "mentioned_usernames",
     "plain_text",
     "quote_markdown",
@@ -408,14 +409,14 @@ def mentioned_usernames(source: str) -> list[str]:
     return env.get("mentions", [])[:MAX_MENTIONS]
 
 
-def _escape_markdown(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """Backslash-escape every ASCII punctuation character so ``text`` stays literal."""
     return _MARKDOWN_PUNCTUATION_RE.sub(r"\\\1", text)
 
 
 def quote_markdown(author: str, source: str) -> str:
     """Markdown quoting ``source`` with a French attribution line, ready to be replied under."""
-    name = _escape_markdown(_WHITESPACE_RE.sub(" ", author).strip())
+    name = escape_markdown(_WHITESPACE_RE.sub(" ", author).strip())
     lines = [f"> **{name}** a écrit :", ">"]
     for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         lines.append(f"> {line}" if line.strip() else ">")

@@ -62,6 +62,9 @@ class Action(StrEnum):
     WATCHED_WORDS = "moderation:watched-words"
     THREAD_WATCH = "thread:watch"
     THEME_WATCH = "theme:watch"
+    ACCOUNT_EXPORT = "account:export"
+    ACCOUNT_ERASE = "account:erase"
+    USER_ERASE = "user:erase"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -390,6 +393,24 @@ def _admin_access(user, obj=None) -> bool:
 @rule(Action.USER_SET_ROLE)
 def _user_set_role(user, target=None) -> bool:
     return _admin(user)
+
+
+@rule(Action.ACCOUNT_EXPORT)
+def _account_export(user, target) -> bool:
+    """Anyone logged in may have their own data, sanctioned or not."""
+    return bool(user.is_authenticated) and target.id == user.id
+
+
+@rule(Action.ACCOUNT_ERASE)
+def _account_erase(user, target) -> bool:
+    """Anyone logged in may erase their own account, sanctioned or not."""
+    return bool(user.is_authenticated) and target.id == user.id and target.erased_at is None
+
+
+@rule(Action.USER_ERASE)
+def _user_erase(user, target) -> bool:
+    """Admins erase other accounts (not another admin's: demote first)."""
+    return _admin(user) and target.id != user.id and target.role != Role.ADMIN
 
 
 def _organiser(user) -> bool:

@@ -95,6 +95,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         Integer, nullable=False, default=0, server_default="0"
     )
     login_failures_since: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Set when the account was erased: it no longer logs in, its name is anonymous.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

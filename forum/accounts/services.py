@@ -249,6 +249,11 @@ _CLEAR_FAILURES = (
 )
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (asked again before an irreversible act)."""
+    return _password_matches(user.password_hash, password)
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The user if ``login`` and ``password`` match, else None (same cost either way).
 

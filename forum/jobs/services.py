@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import DateTime, bindparam, delete, insert, update
+from sqlalchemy import DateTime, bindparam, insert, update
 
 from forum.db import reads_first, upsert, utcnow, write_intent
 from forum.extensions import db
@@ -47,6 +47,7 @@ HANDLER_MODULES = [
     "forum.jobs.services",
     "forum.notifications.digests",
     "forum.notifications.fanout",
+    "forum.privacy.export",
 ]
 
 #: kind -> handler(payload)
@@ -279,9 +280,8 @@ def schedule(now: datetime | None = None, *, known: set[str] | None = None) -> i
 
 @handler("housekeeping")
 def housekeeping(_payload: dict) -> None:
-    """Purge sent mails and finished jobs older than ``FORUM_OUTBOX_KEEP_DAYS``."""
-    from forum.notifications.models import OutboxMail
+    """Apply the retention periods (:func:`forum.privacy.retention.purge`): sent mails and
+    finished jobs, read notifications, bare read positions, expired export files."""
+    from forum.privacy import retention
 
-    before = utcnow() - timedelta(days=current_app.config["FORUM_OUTBOX_KEEP_DAYS"])
-    db.session.execute(delete(OutboxMail).where(OutboxMail.sent_at < before))
-    db.session.execute(delete(Job).where(Job.done_at < before))
+    retention.purge()
