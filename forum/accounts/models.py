@@ -82,6 +82,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     unread_notifications: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     #: Set when the member followed the link mailed at registration (None: not yet).
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Private conversations with unread messages (the header's number), moved in SQL.
+    unread_conversations: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
