@@ -128,7 +128,9 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         #: How long a password-reset or e-mail confirmation link stays valid.
         "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
         # Private conversations: limits under FORUM_RATE_LIMITS=default (0: no limit).
-        "FORUM_MESSAGES_NEW_ACCOUNT_CONVERSATIONS": _env_int("MESSAGES_NEW_ACCOUNT_CONVERSATIONS", 3),
+        "FORUM_MESSAGES_NEW_ACCOUNT_CONVERSATIONS": _env_int(
+            "MESSAGES_NEW_ACCOUNT_CONVERSATIONS", 3
+        ),
         "FORUM_MESSAGES_CONVERSATIONS_PER_DAY": _env_int("MESSAGES_CONVERSATIONS_PER_DAY", 20),
         "FORUM_MESSAGES_MIN_INTERVAL": _env_int("MESSAGES_MIN_INTERVAL", 2),
         # Benchmarks only: each response says how many SQL statements it ran.

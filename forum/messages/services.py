@@ -81,9 +81,7 @@ def find_recipients(names: str) -> list[User]:
     }
     unknown = [name for key, name in keys.items() if key not in found]
     if unknown:
-        raise Refused(
-            _("Aucun·e membre ne porte ce pseudo : %(names)s.", names=", ".join(unknown))
-        )
+        raise Refused(_("Aucun·e membre ne porte ce pseudo : %(names)s.", names=", ".join(unknown)))
     return [found[key] for key in keys]
 
 
@@ -133,9 +131,7 @@ def _refuse_blocked(author: User, users: list[User]) -> None:
                     name=names[blocked_id],
                 )
             )
-        raise Refused(
-            _("%(name)s ne souhaite pas recevoir vos messages.", name=names[blocker_id])
-        )
+        raise Refused(_("%(name)s ne souhaite pas recevoir vos messages.", name=names[blocker_id]))
 
 
 def _limits_apply() -> bool:
@@ -151,7 +147,10 @@ def _refuse_too_many_conversations(starter: User) -> None:
     started = db.session.execute(
         select(func.count())
         .select_from(Conversation)
-        .where(Conversation.starter_id == starter.id, Conversation.created_at >= now - timedelta(days=1))
+        .where(
+            Conversation.starter_id == starter.id,
+            Conversation.created_at >= now - timedelta(days=1),
+        )
     ).scalar_one()
     new_account = starter.created_at is not None and now - starter.created_at < timedelta(days=1)
     per_day = config["FORUM_MESSAGES_CONVERSATIONS_PER_DAY"]
@@ -226,7 +225,10 @@ def start_conversation(
         raise Refused(_("Indiquez au moins un·e autre membre que vous-même."))
     if len(others) + 1 > MAX_PARTICIPANTS:
         raise Refused(
-            _("Une conversation réunit au plus %(n)d personnes, vous compris·e.", n=MAX_PARTICIPANTS)
+            _(
+                "Une conversation réunit au plus %(n)d personnes, vous compris·e.",
+                n=MAX_PARTICIPANTS,
+            )
         )
     for user in others:
         if user.is_suspended:
@@ -317,9 +319,7 @@ def add_participant(
     if row is not None and row.is_active:
         raise Refused(_("%(name)s participe déjà à cette conversation.", name=user.username))
     if len(conversation.active_participants) >= MAX_PARTICIPANTS:
-        raise Refused(
-            _("Une conversation réunit au plus %(n)d personnes.", n=MAX_PARTICIPANTS)
-        )
+        raise Refused(_("Une conversation réunit au plus %(n)d personnes.", n=MAX_PARTICIPANTS))
     if user.is_suspended:
         raise Refused(
             _("Le compte %(name)s est suspendu : il ne peut pas recevoir de messages.",
@@ -334,12 +334,15 @@ def add_participant(
             _("%(name)s ne peut pas rejoindre cette conversation : un·e participant·e l'a bloqué·e.",
               name=user.username)
         )  # fmt: skip
-    if blocked_by([user.id], by.id) or db.session.execute(
-        select(Block.blocked_id).where(
-            Block.blocker_id == user.id,
-            Block.blocked_id.in_([p.user_id for p in conversation.active_participants]),
-        )
-    ).first():
+    if (
+        blocked_by([user.id], by.id)
+        or db.session.execute(
+            select(Block.blocked_id).where(
+                Block.blocker_id == user.id,
+                Block.blocked_id.in_([p.user_id for p in conversation.active_participants]),
+            )
+        ).first()
+    ):
         raise Refused(
             _("%(name)s ne souhaite pas recevoir de messages de certain·es participant·es.",
               name=user.username)
@@ -521,7 +524,10 @@ def _notify(message_id: int, only: list[int] | None = None) -> None:
 def leave(conversation: Conversation, user: User) -> None:
     """``user`` leaves: the others read "a quitté la conversation"; they read no more."""
     _require(
-        user, Action.CONVERSATION_LEAVE, conversation, _("Vous avez déjà quitté cette conversation.")
+        user,
+        Action.CONVERSATION_LEAVE,
+        conversation,
+        _("Vous avez déjà quitté cette conversation."),
     )
     now = utcnow()
     _line(conversation, MessageKind.LEFT, user, now)

@@ -29,7 +29,9 @@ MAIL_TEXT_LIMIT = 20_000
 
 def _subject(kind: str, actor: str, subject: str) -> str:
     if kind == "joined":
-        return _("%(actor)s vous a ajouté·e à la conversation « %(title)s »", actor=actor, title=subject)
+        return _(
+            "%(actor)s vous a ajouté·e à la conversation « %(title)s »", actor=actor, title=subject
+        )
     return _("%(actor)s vous a écrit : « %(title)s »", actor=actor, title=subject)
 
 
@@ -48,10 +50,14 @@ def after_message(message_id: int, *, only: list[int] | None = None) -> None:
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(Message.id == message_id)
             ).one()
-            rows = select(User).join(Participant, Participant.user_id == User.id).where(
-                Participant.conversation_id == conversation.id,
-                Participant.left_at.is_(None),
-                Participant.muted.is_(False),
+            rows = (
+                select(User)
+                .join(Participant, Participant.user_id == User.id)
+                .where(
+                    Participant.conversation_id == conversation.id,
+                    Participant.left_at.is_(None),
+                    Participant.muted.is_(False),
+                )
             )
             if only is not None:
                 rows = rows.where(User.id.in_(only))

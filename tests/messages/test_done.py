@@ -64,7 +64,9 @@ def test_alice_bob_carol_dave_and_a_moderator(mail_app, mail_client, smtp_server
     login(client, "carol")
     page = client.get(local_path(link)).get_data(as_text=True)
     assert "Bonjour alice, volontiers." in page
-    assert client.post_form(f"/messages/{cid}/reply", {"body": "Je suis là aussi."}).status_code == 302
+    assert (
+        client.post_form(f"/messages/{cid}/reply", {"body": "Je suis là aussi."}).status_code == 302
+    )
     # The mention inside the conversation told nobody outside it.
     assert not [m for m in smtp_server.messages if m["To"] == "dave@exemple.org"]
 
@@ -113,7 +115,9 @@ def test_alice_bob_carol_dave_and_a_moderator(mail_app, mail_client, smtp_server
                 .order_by(Message.id)
             ).scalars()
         ]
-        shown = context_ids[max(0, context_ids.index(dave_message) - 5) : context_ids.index(dave_message) + 1]
+        shown = context_ids[
+            max(0, context_ids.index(dave_message) - 5) : context_ids.index(dave_message) + 1
+        ]
         entry = db.session.execute(
             select(LogEntry).where(LogEntry.action == "message:view-context")
         ).scalar_one()
@@ -123,8 +127,11 @@ def test_alice_bob_carol_dave_and_a_moderator(mail_app, mail_client, smtp_server
     other = _last_message_id(app, "bob")
     assert client.get(f"/moderation/messages/{other}").status_code == 404
     response = client.post_form(
-        f"/moderation/messages/{dave_message}/decide", {"decision": "hide", "reason": "Propos injurieux"}
+        f"/moderation/messages/{dave_message}/decide",
+        {"decision": "hide", "reason": "Propos injurieux"},
     )
     assert response.status_code == 302
     login(client, "alice")
-    assert "Message masqué par la modération." in client.get(f"/messages/{cid}").get_data(as_text=True)
+    assert "Message masqué par la modération." in client.get(f"/messages/{cid}").get_data(
+        as_text=True
+    )

@@ -58,9 +58,13 @@ def test_conversation_permission_matrix(app, action, obj, state):
                 row.created_at -= timedelta(minutes=16)
         db.session.commit()
         conversation = services.conversation_of(conversation.id)
-        message = db.session.execute(
-            select(Message).where(Message.kind == "message").order_by(Message.id)
-        ).scalars().first()
+        message = (
+            db.session.execute(
+                select(Message).where(Message.kind == "message").order_by(Message.id)
+            )
+            .scalars()
+            .first()
+        )
         target = {
             "conversation": conversation,
             "none": None,

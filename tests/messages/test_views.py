@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from forum.accounts.models import User
 from forum.extensions import db
-from forum.messages.models import Conversation, Message, Participant
+from forum.messages.models import Conversation, Message
 from tests.factories import make_user
 
 PASSWORD = "un mot de passe solide"
@@ -135,7 +135,9 @@ def test_invite_leave_mute(app, client, people):
     assert client.post_form(f"/messages/{cid}/reply", {"body": "Je reviens"}).status_code == 403
 
 
-def test_edit_within_15_minutes_keeps_a_revision_and_delete_leaves_a_placeholder(app, client, people):
+def test_edit_within_15_minutes_keeps_a_revision_and_delete_leaves_a_placeholder(
+    app, client, people
+):
     login(client, "alice")
     cid = conversation_id(start(client, "bob", body="Première version"))
     with app.app_context():
