@@ -13,22 +13,26 @@ the counter moves once per conversation whatever the number of messages.
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, select, update
 
-from forum import content
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions.services import check_body
 from forum.extensions import db
+from forum.messages.checks import Forbidden as Forbidden  # refusals of this API too
+from forum.messages.checks import TooMany as TooMany
+from forum.messages.checks import (
+    blocked_by,
+    check_subject,
+    refuse_blocked,
+    refuse_too_fast,
+    refuse_too_many_conversations,
+    render,
+    require,
+)
 from forum.messages.models import (
     MAX_PARTICIPANTS,
-    SUBJECT_LENGTH,
     Block,
     Conversation,
     Message,
@@ -36,166 +40,8 @@ from forum.messages.models import (
     MessageRevision,
     Participant,
 )
-from forum.moderation.notices import sanction_notice
-from forum.permissions import Action, can
+from forum.permissions import Action
 from forum.refusals import Refused
-
-
-class Forbidden(Refused):
-    """Refused because of who asks (sanction, not a participant any more…): a 403."""
-
-
-class TooMany(Refused):
-    """Refused by a rate limit: a 429."""
-
-
-def _require(user: User, action: Action, obj, message: str) -> None:
-    if can(user, action, obj):
-        return
-    if getattr(user, "is_silenced", False) or getattr(user, "is_suspended", False):
-        raise Forbidden(sanction_notice(user))
-    raise Forbidden(message)
-
-
-# -- reading recipients and subjects ----------------------------------------------------------
-
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def find_recipients(names: str) -> list[User]:
-    """The members named in ``names`` (pseudos separated by commas or spaces, ``@`` allowed).
-
-    :raise Refused: no name, or a pseudo that names nobody.
-    """
-    from forum.accounts.services import username_key
-
-    wanted = [name.lstrip("@") for name in _SEPARATORS.split(names or "") if name.strip("@")]
-    if not wanted:
-        raise Refused(_("Indiquez à qui vous écrivez : un ou plusieurs pseudos."))
-    if len(wanted) > MAX_PARTICIPANTS * 2:
-        raise Refused(_("Trop de destinataires : une conversation réunit au plus 20 personnes."))
-    keys = {username_key(name): name for name in wanted}
-    found = {
-        user.username_key: user
-        for user in db.session.execute(select(User).where(User.username_key.in_(keys))).scalars()
-    }
-    unknown = [name for key, name in keys.items() if key not in found]
-    if unknown:
-        raise Refused(_("Aucun·e membre ne porte ce pseudo : %(names)s.", names=", ".join(unknown)))
-    return [found[key] for key in keys]
-
-
-def check_subject(subject: str) -> str:
-    subject = " ".join((subject or "").split())
-    if "\x00" in subject:
-        raise Refused(_("Le sujet contient un caractère nul : retirez-le puis réessayez."))
-    low, high = SUBJECT_LENGTH
-    if not low <= len(subject) <= high:
-        raise Refused(
-            _("Le sujet doit faire entre %(low)d et %(high)d caractères.", low=low, high=high)
-        )
-    return subject
-
-
-def blocked_by(user_ids: list[int], author_id: int) -> set[int]:
-    """Those of ``user_ids`` who blocked ``author_id``."""
-    if not user_ids:
-        return set()
-    return set(
-        db.session.execute(
-            select(Block.blocker_id).where(
-                Block.blocked_id == author_id, Block.blocker_id.in_(user_ids)
-            )
-        ).scalars()
-    )
-
-
-def _refuse_blocked(author: User, users: list[User]) -> None:
-    """Nobody is put in a conversation with someone they blocked, or who blocked them."""
-    ids = [user.id for user in users]
-    blocking = db.session.execute(
-        select(Block.blocker_id, Block.blocked_id).where(
-            or_(
-                and_(Block.blocked_id == author.id, Block.blocker_id.in_(ids)),
-                and_(Block.blocker_id == author.id, Block.blocked_id.in_(ids)),
-            )
-        )
-    ).all()
-    names = {user.id: user.username for user in users}
-    for blocker_id, blocked_id in blocking:
-        if blocker_id == author.id:
-            raise Refused(
-                _(
-                    "Vous avez bloqué %(name)s : débloquez ce compte depuis vos réglages pour "
-                    "lui écrire.",
-                    name=names[blocked_id],
-                )
-            )
-        raise Refused(_("%(name)s ne souhaite pas recevoir vos messages.", name=names[blocker_id]))
-
-
-def _limits_apply() -> bool:
-    """Rate limits follow ``FORUM_RATE_LIMITS``: only the ``default`` policy counts."""
-    return current_app.config["FORUM_RATE_LIMITS"] == "default"
-
-
-def _refuse_too_many_conversations(starter: User) -> None:
-    if not _limits_apply():
-        return
-    now = utcnow()
-    config = current_app.config
-    started = db.session.execute(
-        select(func.count())
-        .select_from(Conversation)
-        .where(
-            Conversation.starter_id == starter.id,
-            Conversation.created_at >= now - timedelta(days=1),
-        )
-    ).scalar_one()
-    new_account = starter.created_at is not None and now - starter.created_at < timedelta(days=1)
-    per_day = config["FORUM_MESSAGES_CONVERSATIONS_PER_DAY"]
-    if new_account and started >= config["FORUM_MESSAGES_NEW_ACCOUNT_CONVERSATIONS"]:
-        raise TooMany(
-            _(
-                "Bienvenue ! Un compte de moins de 24 heures peut ouvrir %(n)d conversations : "
-                "revenez demain pour en ouvrir d'autres.",
-                n=config["FORUM_MESSAGES_NEW_ACCOUNT_CONVERSATIONS"],
-            )
-        )
-    if per_day and started >= per_day:
-        raise TooMany(
-            _(
-                "Vous avez ouvert %(n)d conversations en 24 heures, le maximum : "
-                "poursuivez plutôt une conversation existante.",
-                n=per_day,
-            )
-        )
-
-
-def _refuse_too_fast(author: User) -> None:
-    interval = current_app.config["FORUM_MESSAGES_MIN_INTERVAL"]
-    if not _limits_apply() or not interval:
-        return
-    recent = db.session.execute(
-        select(Message.id)
-        .where(
-            Message.author_id == author.id,
-            Message.kind == MessageKind.MESSAGE.value,
-            Message.created_at > utcnow() - timedelta(seconds=interval),
-        )
-        .limit(1)
-    ).scalar()
-    if recent is not None:
-        raise TooMany(_("Vous êtes allé·e un peu vite. Patientez un instant puis réessayez."))
-
-
-def _render(body: str) -> dict:
-    return {
-        "body_source": body,
-        "body_html": content.render_markdown(body),
-        "render_version": content.RENDER_VERSION,
-    }
-
 
 # -- the API ----------------------------------------------------------------------------------
 
@@ -214,7 +60,7 @@ def start_conversation(
         starter and a recipient, a rate limit (:class:`TooMany`), a sanction
         (:class:`Forbidden`).
     """
-    _require(
+    require(
         starter,
         Action.CONVERSATION_START,
         None,
@@ -237,10 +83,10 @@ def start_conversation(
                   name=user.username)
             )  # fmt: skip
     subject, body = check_subject(subject), check_body(body)
-    _refuse_blocked(starter, others)
-    _refuse_too_many_conversations(starter)
-    _refuse_too_fast(starter)
-    rendered = _render(body)
+    refuse_blocked(starter, others)
+    refuse_too_many_conversations(starter)
+    refuse_too_fast(starter)
+    rendered = render(body)
     now = utcnow()
     conversation = Conversation(
         subject=subject,
@@ -309,7 +155,7 @@ def add_participant(
     :raise Refused: already there, the conversation is full, a block between ``user`` and
         ``by`` or a participant, a suspended account; :class:`Forbidden` when ``by`` may not.
     """
-    _require(
+    require(
         by,
         Action.CONVERSATION_INVITE,
         conversation,
@@ -327,7 +173,7 @@ def add_participant(
         )  # fmt: skip
     if user.id == by.id:
         raise Refused(_("Vous participez déjà à cette conversation."))
-    _refuse_blocked(by, [user])
+    refuse_blocked(by, [user])
     blocked = blocked_by([p.user_id for p in conversation.active_participants], user.id)
     if blocked:
         raise Refused(
@@ -376,15 +222,15 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     :raise Refused: a bad body, a rate limit (:class:`TooMany`); :class:`Forbidden` when
         ``author`` is not an active participant or may not write (sanction).
     """
-    _require(
+    require(
         author,
         Action.CONVERSATION_REPLY,
         conversation,
         _("Vous ne participez plus à cette conversation : vous ne pouvez plus y écrire."),
     )
     body = check_body(body)
-    _refuse_too_fast(author)
-    rendered = _render(body)
+    refuse_too_fast(author)
+    rendered = render(body)
     now = utcnow()
     message = Message(
         conversation_id=conversation.id,
@@ -523,7 +369,7 @@ def _notify(message_id: int, only: list[int] | None = None) -> None:
 
 def leave(conversation: Conversation, user: User) -> None:
     """``user`` leaves: the others read "a quitté la conversation"; they read no more."""
-    _require(
+    require(
         user,
         Action.CONVERSATION_LEAVE,
         conversation,
@@ -542,7 +388,7 @@ def leave(conversation: Conversation, user: User) -> None:
 
 def set_muted(conversation: Conversation, user: User, muted: bool) -> None:
     """Mute (no notification, no mail, not counted in the header) or unmute."""
-    _require(
+    require(
         user, Action.CONVERSATION_LEAVE, conversation, _("Vous avez quitté cette conversation.")
     )
     db.session.execute(
@@ -584,7 +430,7 @@ def edit_message(editor: User, message: Message, body: str) -> Message:
 
     :raise Refused: a bad body; :class:`Forbidden` past the delay or not the author.
     """
-    _require(
+    require(
         editor,
         Action.MESSAGE_EDIT,
         message,
@@ -603,7 +449,7 @@ def edit_message(editor: User, message: Message, body: str) -> Message:
             replaced_at=now,
         )
     )
-    for key, value in _render(body).items():
+    for key, value in render(body).items():
         setattr(message, key, value)
     message.edited_at = now
     message.edit_count = Message.edit_count + 1
@@ -613,60 +459,7 @@ def edit_message(editor: User, message: Message, body: str) -> Message:
 
 def delete_message(actor: User, message: Message) -> Message:
     """Delete one's own message softly: a placeholder keeps its place."""
-    _require(actor, Action.MESSAGE_DELETE, message, _("Vous ne pouvez pas supprimer ce message."))
+    require(actor, Action.MESSAGE_DELETE, message, _("Vous ne pouvez pas supprimer ce message."))
     message.deleted_at = utcnow()
     db.session.commit()
     return message
-
-
-def revisions(message: Message) -> list[MessageRevision]:
-    return list(
-        db.session.execute(
-            select(MessageRevision)
-            .where(MessageRevision.message_id == message.id)
-            .order_by(MessageRevision.id.desc())
-        ).scalars()
-    )
-
-
-# -- what pages read --------------------------------------------------------------------------
-
-
-def conversation_of(conversation_id: int) -> Conversation | None:
-    """The conversation with its participants (and their accounts): two queries."""
-    if not 0 < conversation_id <= 2**31 - 1:
-        return None
-    return db.session.execute(
-        select(Conversation)
-        .options(selectinload(Conversation.participants))
-        .where(Conversation.id == conversation_id)
-    ).scalar()
-
-
-def visible_messages(conversation: Conversation, row: Participant) -> list[Message]:
-    """The messages and lines ``row``'s participant may read, in order: one query."""
-    stmt = (
-        select(Message)
-        .options(joinedload(Message.author))
-        .where(Message.conversation_id == conversation.id)
-        .order_by(Message.id)
-    )
-    if row.visible_from is not None:
-        stmt = stmt.where(Message.created_at >= row.visible_from)
-    if row.left_at is not None:
-        stmt = stmt.where(Message.created_at <= row.left_at)
-    return list(db.session.execute(stmt).scalars())
-
-
-def my_conversations(user: User, page: int = 1, per_page: int = 30):
-    """``user``'s conversations (not left), most recent activity first, paged."""
-    from forum.pagination import paginate
-
-    stmt = (
-        select(Participant)
-        .join(Participant.conversation)
-        .options(joinedload(Participant.conversation).selectinload(Conversation.participants))
-        .where(Participant.user_id == user.id, Participant.left_at.is_(None))
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-    )
-    return paginate(stmt, page, per_page)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from forum.accounts.models import User
 from forum.extensions import db, get_or_none
-from forum.messages import blocks, reports, services
+from forum.messages import blocks, checks, queries, reports, services
 from forum.messages.forms import ConfirmForm, InviteForm, MessageForm, NewConversationForm
 from forum.messages.models import Conversation, Message
 from forum.moderation import limits
@@ -28,16 +28,16 @@ bp = Blueprint("messages", __name__)
 
 
 def status_of(exc: Refused) -> int:
-    if isinstance(exc, services.TooMany):
+    if isinstance(exc, checks.TooMany):
         return 429
-    if isinstance(exc, services.Forbidden):
+    if isinstance(exc, checks.Forbidden):
         return 403
     return 400
 
 
 def _conversation(conversation_id: int) -> Conversation:
     """The conversation, for its participants only: 404 for anyone else."""
-    conversation = services.conversation_of(conversation_id)
+    conversation = queries.conversation_of(conversation_id)
     if conversation is None:
         abort(404)
     ensure_found(current_user, Action.CONVERSATION_VIEW, conversation)
@@ -48,7 +48,7 @@ def _message(message_id: int) -> Message:
     message = get_or_none(Message, message_id)
     if message is None:
         abort(404)
-    conversation = services.conversation_of(message.conversation_id)
+    conversation = queries.conversation_of(message.conversation_id)
     ensure_found(current_user, Action.CONVERSATION_VIEW, conversation)
     row = conversation.participant(current_user)
     if message.is_line or not row.sees(message):
@@ -75,7 +75,7 @@ def _confirmed() -> None:
 @bp.route("/messages/")
 @login_required
 def index():
-    page = services.my_conversations(current_user, parse_page(request.args.get("page")))
+    page = queries.my_conversations(current_user, parse_page(request.args.get("page")))
     return render_template("messages/index.html", page=page)
 
 
@@ -88,7 +88,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            recipients = services.find_recipients(form.to.data)
+            recipients = checks.find_recipients(form.to.data)
             conversation = services.start_conversation(
                 current_user, recipients, form.subject.data, form.body.data
             )
@@ -106,7 +106,7 @@ def new():
 
 def _page(conversation: Conversation, form: MessageForm | None = None, status: int = 200):
     row = conversation.participant(current_user)
-    shown = services.visible_messages(conversation, row)
+    shown = queries.visible_messages(conversation, row)
     blocked = blocks.block_dates(current_user)
     reveal = request.args.get("show", type=int)
     unread_after = row.last_read_message_id
@@ -159,7 +159,7 @@ def invite(conversation_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        users = services.find_recipients(form.username.data)
+        users = checks.find_recipients(form.username.data)
         if len(users) != 1:
             raise Refused(_("Ajoutez une personne à la fois."))
         services.add_participant(conversation, users[0], by=current_user)
@@ -248,7 +248,7 @@ def history(message_id: int):
     if message.edit_count == 0:
         abort(404)
     return render_template(
-        "messages/history.html", message=message, revisions=services.revisions(message)
+        "messages/history.html", message=message, revisions=queries.revisions(message)
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from forum.accounts.models import AnonymousUser, User
 from forum.db import utcnow
 from forum.extensions import db
-from forum.messages import services
+from forum.messages import queries, services
 from forum.messages.models import Message
 from forum.permissions import Action, can
 from tests.factories import make_user
@@ -57,7 +57,7 @@ def test_conversation_permission_matrix(app, action, obj, state):
             for row in db.session.execute(select(Message)).scalars():
                 row.created_at -= timedelta(minutes=16)
         db.session.commit()
-        conversation = services.conversation_of(conversation.id)
+        conversation = queries.conversation_of(conversation.id)
         message = (
             db.session.execute(
                 select(Message).where(Message.kind == "message").order_by(Message.id)

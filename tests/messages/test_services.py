@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.extensions import db
-from forum.messages import services
+from forum.messages import queries, services
 from forum.messages.models import Conversation, Message, Participant
 from forum.notifications.models import Notification, OutboxMail
 from forum.notifications.preferences import set_preferences
@@ -39,11 +39,11 @@ def test_add_participant_visible_from_now_and_system_lines(app, people):
         services.add_participant(conversation, carol, by=alice, visible_from_now=True)
         line = services.system_line(conversation, "La médiation est ouverte.")
         assert line.kind == "system"
-        conversation = services.conversation_of(conversation.id)
+        conversation = queries.conversation_of(conversation.id)
         row = conversation.participant(carol)
-        shown = services.visible_messages(conversation, row)
+        shown = queries.visible_messages(conversation, row)
         assert [m.kind for m in shown] == ["joined", "system"]
-        for_bob = services.visible_messages(conversation, conversation.participant(bob))
+        for_bob = queries.visible_messages(conversation, conversation.participant(bob))
         assert [m.kind for m in for_bob] == ["message", "message", "joined", "system"]
         assert conversation.origin == "directory"
         with pytest.raises(Refused):

@@ -178,3 +178,47 @@ def test_block_hides_later_messages_and_refuses_new_conversations(app, client, p
     assert "Message après le blocage" in shown
     assert client.post_form("/users/alice/unblock").status_code == 302
     assert "Vous n'avez bloqué personne." in client.get("/settings").get_data(as_text=True)
+
+
+def test_content_stays_out_of_search_feeds_profiles_and_shows_gone_accounts(app, client, people):
+    login(client, "alice")
+    cid = conversation_id(start(client, "bob", body="Le mot secret est tournesolaire."))
+    for url in ("/search?q=tournesolaire", "/feeds/latest.atom", "/users/alice", "/"):
+        assert "Le mot secret" not in client.get(url).get_data(as_text=True), url
+    with app.app_context():
+        message = db.session.execute(select(Message)).scalar_one()
+        message.author_id = None  # as an erased account leaves it
+        db.session.commit()
+    login(client, "bob")
+    assert "participant·e supprimé·e" in client.get(f"/messages/{cid}").get_data(as_text=True)
+
+
+def test_banned_members_conversations_stay_readable(app, client, people):
+    from forum.moderation.models import FOREVER
+
+    login(client, "alice")
+    cid = conversation_id(start(client, "bob", body="Avant le bannissement"))
+    with app.app_context():
+        bob = db.session.execute(select(User).where(User.username == "bob")).scalar_one()
+        bob.suspended_until = FOREVER
+        db.session.commit()
+    page = client.get(f"/messages/{cid}").get_data(as_text=True)
+    assert "Avant le bannissement" in page
+    response = client.post_form(f"/messages/{cid}/reply", {"body": "Toujours là ?"})
+    assert response.status_code == 302
+    response = start(client, "bob", subject="Un autre sujet")
+    assert response.status_code == 400 and "suspendu" in response.get_data(as_text=True)
+
+
+def test_mail_preference_is_offered_and_notifications_link_to_the_conversation(client, people):
+    login(client, "bob")
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "Messages privés" in page and 'name="message"' in page
+    login(client, "alice")
+    cid = conversation_id(start(client, "bob"))
+    login(client, "bob")
+    bell = client.get("/notifications").get_data(as_text=True)
+    assert "alice vous a écrit" in bell
+    notification = re.search(r"/notifications/(\d+)/read", bell).group(1)
+    response = client.post_form(f"/notifications/{notification}/read")
+    assert response.headers["Location"].endswith(f"/messages/{cid}")
