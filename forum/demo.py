@@ -25,6 +25,7 @@ from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
+from forum.messages import demo as messages_demo
 
 ADMIN_USERNAME = "coordination-rs"
 
@@ -1999,4 +2000,5 @@ def seed() -> list[tuple[str, str, str]] | None:
             posts.append(post)
         _spread_over_weeks(thread, rng, now)
     _seed_seminar(users, now)
+    messages_demo.seed(users)
     return created

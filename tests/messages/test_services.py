@@ -148,3 +148,15 @@ def test_a_conversation_page_costs_the_same_queries_whatever_its_length(
     with app.app_context():
         row = db.session.get(Participant, (cid, _users("bob")[0].id))
         assert not row.counted
+
+
+def test_the_demo_opens_a_conversation_between_a_cse_and_a_cooperative(app, runner):
+    result = runner.invoke(args=["forum", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        conversation = db.session.execute(select(Conversation)).scalar_one()
+        assert conversation.origin == "demo" and conversation.message_count == 2
+        names = sorted(row.user.username for row in conversation.participants)
+        assert names == ["camille-scop", "karim.cse"]
+        karim = db.session.execute(select(User).where(User.username == "karim.cse")).scalar_one()
+        assert karim.unread_conversations == 1  # camille's answer
