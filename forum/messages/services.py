@@ -23,7 +23,6 @@ from forum.extensions import db
 from forum.messages.checks import Forbidden as Forbidden  # refusals of this API too
 from forum.messages.checks import TooMany as TooMany
 from forum.messages.checks import (
-    blocked_by,
     check_subject,
     refuse_blocked,
     refuse_too_fast,
@@ -153,7 +152,8 @@ def add_participant(
     comes back.
 
     :raise Refused: already there, the conversation is full, a block between ``user`` and
-        ``by`` or a participant, a suspended account; :class:`Forbidden` when ``by`` may not.
+        ``by``, a suspended account; :class:`Forbidden` when ``by`` may not. Blocks between
+        the newcomer and other participants only hide messages, as in any conversation.
     """
     require(
         by,
@@ -174,25 +174,6 @@ def add_participant(
     if user.id == by.id:
         raise Refused(_("Vous participez déjà à cette conversation."))
     refuse_blocked(by, [user])
-    blocked = blocked_by([p.user_id for p in conversation.active_participants], user.id)
-    if blocked:
-        raise Refused(
-            _("%(name)s ne peut pas rejoindre cette conversation : un·e participant·e l'a bloqué·e.",
-              name=user.username)
-        )  # fmt: skip
-    if (
-        blocked_by([user.id], by.id)
-        or db.session.execute(
-            select(Block.blocked_id).where(
-                Block.blocker_id == user.id,
-                Block.blocked_id.in_([p.user_id for p in conversation.active_participants]),
-            )
-        ).first()
-    ):
-        raise Refused(
-            _("%(name)s ne souhaite pas recevoir de messages de certain·es participant·es.",
-              name=user.username)
-        )  # fmt: skip
     now = utcnow()
     line = _line(conversation, MessageKind.JOINED, user, now)
     if row is None:

@@ -166,6 +166,9 @@ def test_block_hides_later_messages_and_refuses_new_conversations(app, client, p
     response = start(client, "carol", subject="Encore moi")
     assert response.status_code == 400
     assert "ne souhaite pas recevoir vos messages" in response.get_data(as_text=True)
+    other = conversation_id(start(client, "bob", subject="Avec bob seulement"))
+    response = client.post_form(f"/messages/{other}/invite", {"username": "carol"})
+    assert response.status_code == 400
     client.post_form(f"/messages/{cid}/reply", {"body": "Message après le blocage"})
     login(client, "carol")
     assert "conversation non lue" not in client.get("/").get_data(as_text=True)
