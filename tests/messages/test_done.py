@@ -123,6 +123,7 @@ def test_alice_bob_carol_dave_and_a_moderator(mail_app, mail_client, smtp_server
         ).scalar_one()
         assert json.loads(entry.details)["shown"] == shown
         assert db.session.execute(select(Report.message_id)).scalar() == dave_message
+    assert "message:view-context" in client.get("/moderation/log").get_data(as_text=True)
     # A message never reported: nothing to read.
     other = _last_message_id(app, "bob")
     assert client.get(f"/moderation/messages/{other}").status_code == 404
