@@ -13,8 +13,10 @@ the counter moves once per conversation whatever the number of messages.
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from forum.accounts.models import User
 from forum.db import utcnow
@@ -382,25 +384,40 @@ def set_muted(conversation: Conversation, user: User, muted: bool) -> None:
     db.session.commit()
 
 
-def mark_read(conversation: Conversation, row: Participant) -> None:
-    """``row``'s participant has seen the conversation up to its last message."""
+def mark_read(conversation: Conversation, row: Participant, *, notifications: bool) -> None:
+    """``row``'s participant has seen the conversation up to its last message.
+
+    At most one short write, and none when nothing changes (``notifications``: the member
+    has unread notifications, some perhaps about this conversation). Like a thread's read
+    position, a busy database skips it: the page never fails for it. Call it once the page
+    is rendered (on SQLite it ends the page's read transaction first).
+    """
     from forum.notifications.messages import read_conversation
+    from forum.notifications.reading import _impatient
 
     upto = conversation.last_message_id
-    if row.left_at is not None or (row.last_read_message_id >= upto and not row.counted):
-        read_conversation(row.user_id, conversation.id, commit=True)
+    moves = row.left_at is None and (row.last_read_message_id < upto or row.counted)
+    if not (moves or notifications):
         return
-    db.session.execute(
-        update(Participant)
-        .where(
-            Participant.conversation_id == conversation.id,
-            Participant.user_id == row.user_id,
-        )
-        .values(last_read_message_id=upto)
-    )
-    _uncount(conversation.id, row.user_id)
-    read_conversation(row.user_id, conversation.id, commit=False)
-    db.session.commit()
+    conversation_id, user_id = conversation.id, row.user_id
+    try:
+        with _impatient():
+            if moves:
+                db.session.execute(
+                    update(Participant)
+                    .where(
+                        Participant.conversation_id == conversation_id,
+                        Participant.user_id == user_id,
+                    )
+                    .values(last_read_message_id=upto)
+                )
+                _uncount(conversation_id, user_id)
+            if notifications:
+                read_conversation(user_id, conversation_id)
+            db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.info("read position of conversation %s skipped", conversation_id)
 
 
 # -- editing and deleting ---------------------------------------------------------------------

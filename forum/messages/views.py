@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.models import User
 from forum.extensions import db, get_or_none
@@ -106,26 +107,24 @@ def new():
 
 def _page(conversation: Conversation, form: MessageForm | None = None, status: int = 200):
     row = conversation.participant(current_user)
-    shown = queries.visible_messages(conversation, row)
-    blocked = blocks.block_dates(current_user)
-    reveal = request.args.get("show", type=int)
-    unread_after = row.last_read_message_id
-    if request.method == "GET":
-        services.mark_read(conversation, row)
-    return (
-        render_template(
-            "messages/conversation.html",
-            conversation=conversation,
-            me=row,
-            messages=shown,
-            blocked=blocked,
-            reveal=reveal,
-            unread_after=unread_after,
-            form=form or MessageForm(formdata=None),
-            invite_form=InviteForm(formdata=None),
-        ),
-        status,
+    if request.method == "GET" and row.counted:
+        # The header shows the count this view is about to lower (mark_read, after render).
+        user = current_user._get_current_object()
+        set_committed_value(user, "unread_conversations", max(0, user.unread_conversations - 1))
+    page = render_template(
+        "messages/conversation.html",
+        conversation=conversation,
+        me=row,
+        messages=queries.visible_messages(conversation, row),
+        blocked=blocks.block_dates(current_user),
+        reveal=request.args.get("show", type=int),
+        unread_after=row.last_read_message_id,
+        form=form or MessageForm(formdata=None),
+        invite_form=InviteForm(formdata=None),
     )
+    if request.method == "GET":
+        services.mark_read(conversation, row, notifications=current_user.unread_notifications > 0)
+    return page, status
 
 
 @bp.route("/messages/<int:conversation_id>")

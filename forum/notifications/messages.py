@@ -136,8 +136,10 @@ def _fan_out(users, message, conversation, who, actor_name: str) -> list[int]:
     return mail_ids
 
 
-def read_conversation(user_id: int, conversation_id: int, *, commit: bool) -> None:
-    """The member read the conversation: its notifications are read too (counter follows)."""
+def read_conversation(user_id: int, conversation_id: int) -> None:
+    """The member read the conversation: its notifications are read too (counter follows).
+
+    In the caller's transaction."""
     done = db.session.execute(
         update(Notification)
         .where(
@@ -150,5 +152,3 @@ def read_conversation(user_id: int, conversation_id: int, *, commit: bool) -> No
     ).first()
     if done is not None:
         recount([user_id])
-    if commit and (done is not None):
-        db.session.commit()
