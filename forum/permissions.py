@@ -648,3 +648,38 @@ def ensure_found(user, action: Action | str, obj: Any = None) -> None:
     is private (a conversation is known to its participants only)."""
     if not can(user, action, obj):
         abort(404)
+
+
+class ConversationRights:
+    """What one viewer may do to each message of one conversation, for a page of hundreds.
+
+    The message rules above depend on the viewer only through facts that are the same for
+    every message: who they are, whether they may write, their row (window, still there).
+    Those are taken once; each message is then decided from its own attributes.
+    ``rights.message(message)`` is the set of actions ``can(user, action, message)``
+    allows (``tests/messages/test_matrix.py`` checks that they agree).
+    """
+
+    __slots__ = ("member", "now", "row", "user_id", "writer")
+
+    def __init__(self, user, conversation) -> None:
+        self.member = _member(user)
+        self.writer = _writer(user)
+        self.row = _participant(user, conversation)
+        self.user_id = user.id if self.member else None
+        self.now = utcnow()
+
+    def message(self, message) -> frozenset[Action]:
+        row = self.row
+        if row is None or message.kind != "message" or message.is_deleted:
+            return frozenset()
+        allowed = []
+        if message.author_id == self.user_id:
+            if row.left_at is None:
+                allowed.append(Action.MESSAGE_DELETE)
+                age = (self.now - message.created_at).total_seconds()
+                if self.writer and age <= MESSAGE_EDIT_WINDOW_S:
+                    allowed.append(Action.MESSAGE_EDIT)
+        elif self.writer and not message.is_hidden and row.sees(message):
+            allowed.append(Action.MESSAGE_REPORT)
+        return frozenset(allowed)

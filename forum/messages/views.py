@@ -22,7 +22,7 @@ from forum.messages.models import Conversation, Message
 from forum.moderation import limits
 from forum.moderation.forms import ReasonForm, ReportForm
 from forum.pagination import parse_page
-from forum.permissions import Action, can, ensure, ensure_found
+from forum.permissions import Action, ConversationRights, can, ensure, ensure_found
 from forum.refusals import Refused
 
 bp = Blueprint("messages", __name__)
@@ -119,6 +119,7 @@ def _page(conversation: Conversation, form: MessageForm | None = None, status: i
         blocked=blocks.block_dates(current_user),
         reveal=request.args.get("show", type=int),
         unread_after=row.last_read_message_id,
+        rights=ConversationRights(current_user, conversation),
         form=form or MessageForm(formdata=None),
         invite_form=InviteForm(formdata=None),
     )

@@ -76,3 +76,36 @@ def test_conversation_permission_matrix(app, action, obj, state):
             for v in VIEWERS
         )
     assert answers == MATRIX[(action, obj, state)]
+
+
+@pytest.mark.parametrize("state", ["fresh", "old"])
+def test_conversation_rights_agree_with_can_for_every_message(app, state):
+    from forum.permissions import ConversationRights
+
+    names = {v: make_user(app, v, role="moderator" if v == "moderator" else "member").id
+             for v in VIEWERS if v != "anonymous"}  # fmt: skip
+    with app.app_context():
+        users = {v: db.session.get(User, i) for v, i in names.items()}
+        conversation = services.start_conversation(
+            users["starter"], [users["participant"], users["gone"], users["silenced"]],
+            "Des droits", "Premier message",
+        )  # fmt: skip
+        first = services.post_message(conversation, users["participant"], "Une réponse")
+        services.post_message(conversation, users["gone"], "Je m'en vais bientôt")
+        services.leave(conversation, users["gone"])
+        services.post_message(conversation, users["starter"], "Après son départ")
+        services.delete_message(users["participant"], db.session.get(Message, first.id))
+        users["silenced"].silenced_until = utcnow() + timedelta(days=2)
+        if state == "old":
+            for row in db.session.execute(select(Message)).scalars():
+                row.created_at -= timedelta(minutes=16)
+        db.session.commit()
+        conversation = queries.conversation_of(conversation.id)
+        messages = db.session.execute(select(Message).order_by(Message.id)).scalars().all()
+        actions = (Action.MESSAGE_EDIT, Action.MESSAGE_DELETE, Action.MESSAGE_REPORT)
+        for viewer in VIEWERS:
+            user = AnonymousUser() if viewer == "anonymous" else users[viewer]
+            rights = ConversationRights(user, conversation)
+            for message in messages:
+                expected = {a for a in actions if can(user, a, message)}
+                assert rights.message(message) == expected, (viewer, message)
