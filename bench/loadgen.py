@@ -9,6 +9,9 @@ share an interpreter with the client. Reads a JSON job on stdin, prints a JSON r
   member through the login form (with its CSRF token), then posts replies as fast as
   the server acknowledges them; the ids of acknowledged replies are returned so the
   caller can count how many were really stored.
+* Private conversations: a read job with ``"login": [user, password]`` reads as that
+  member; a write job with ``"conversations": [[id…] per user]`` sends messages to the
+  writer's own conversations (``/messages/<id>/reply``) instead of thread replies.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 POST_RE = re.compile(r"/posts/(\d+)")
+MESSAGE_RE = re.compile(r"/messages/\d+#message-(\d+)")
 
 
 class Client:
@@ -66,8 +70,26 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def _reader(base, paths, offset, deadline, out):
+def _login(client: Client, user: str, password: str) -> str:
+    """Log in through the form; returns the session's CSRF token."""
+    _response, page = client.request("GET", "/auth/login")
+    token = _csrf(page.decode())
+    response, _data = client.request(
+        "POST", "/auth/login", {"login": user, "password": password, "csrf_token": token}
+    )
+    if response.status != 302:
+        raise RuntimeError(f"login of {user}: HTTP {response.status}")
+    return token
+
+
+def _reader(base, paths, offset, deadline, out, login=None):
     client = Client(base)
+    if login:
+        try:
+            _login(client, *login)
+        except Exception as exc:
+            out["errors"].append(repr(exc))
+            return
     i = offset
     while time.perf_counter() < deadline:
         path = paths[i % len(paths)]
@@ -91,18 +113,12 @@ def _csrf(html: str) -> str:
     return next(group for group in match.groups() if group)
 
 
-def _writer(base, user, password, threads, gate, state, seed, out):
+def _writer(base, user, password, threads, gate, state, seed, out, conversations=None):
     rng = random.Random(seed)  # noqa: S311 - load shape, not secrets
     client = Client(base)
     token = None
     try:
-        _response, page = client.request("GET", "/auth/login")
-        token = _csrf(page.decode())
-        response, _data = client.request(
-            "POST", "/auth/login", {"login": user, "password": password, "csrf_token": token}
-        )
-        if response.status != 302:
-            raise RuntimeError(f"login of {user}: HTTP {response.status}")
+        token = _login(client, user, password)
     except Exception as exc:
         out["errors"].append(repr(exc))
         token = None
@@ -117,6 +133,9 @@ def _writer(base, user, password, threads, gate, state, seed, out):
     number = 0
     while time.perf_counter() < state["deadline"]:
         number += 1
+        if conversations:
+            _send_message(client, token, rng.choice(conversations), seed, number, out)
+            continue
         thread_id = rng.choice(threads)
         form = {
             "csrf_token": token,
@@ -137,13 +156,35 @@ def _writer(base, user, password, threads, gate, state, seed, out):
             out["errors"].append(f"reply: HTTP {response.status}")
 
 
+def _send_message(client, token, conversation_id, seed, number, out) -> None:
+    form = {
+        "csrf_token": token,
+        "body": f"Message de charge {seed}-{number} : on se retrouve **jeudi** avec le CSE ?",
+    }
+    started = time.perf_counter()
+    try:
+        response, _data = client.request("POST", f"/messages/{conversation_id}/reply", form)
+    except Exception as exc:
+        out["errors"].append(repr(exc))
+        return
+    out["times"].append(time.perf_counter() - started)
+    match = MESSAGE_RE.search(response.getheader("Location") or "")
+    if response.status == 302 and match:
+        out["acked"].append(int(match.group(1)))
+    else:
+        out["errors"].append(f"message: HTTP {response.status}")
+
+
 def run(job: dict) -> dict:
     out = {"times": [], "bytes": [], "errors": [], "acked": []}
     state = {"started": time.perf_counter()}
     deadline = state["started"] + job["seconds"]
     if job["mode"] == "read":
         workers = [
-            threading.Thread(target=_reader, args=(job["base"], job["paths"], n, deadline, out))
+            threading.Thread(
+                target=_reader,
+                args=(job["base"], job["paths"], n, deadline, out, job.get("login")),
+            )
             for n in range(job["concurrency"])
         ]
     else:
@@ -157,6 +198,7 @@ def run(job: dict) -> dict:
             threading.Thread(
                 target=_writer,
                 args=(job["base"], user, job["password"], job["threads"], gate, state, n, out),
+                kwargs={"conversations": (job.get("conversations") or [None] * (n + 1))[n]},
             )
             for n, user in enumerate(job["users"])
         ]

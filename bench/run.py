@@ -13,8 +13,11 @@ For each database (SQLite always, PostgreSQL when ``FORUM_BENCH_DATABASE_URL`` i
    M and L, the 50-post thread against the size-S data set, slices alternated (page
    speed independent of the forum's size);
 4. the write mix: 20 members logged in through the form post replies; acknowledged
-   replies are then looked up in the database.
-5. SQLite's write lock, timed by ``bench/locks.py`` (hand-over to a waiting writer, a
+   replies are then looked up in the database;
+5. private conversations: a conversation page of 200 messages read by a participant,
+   and a "send a message" write mix (the 20 members in pairs, each pair its own
+   conversation), acknowledged messages looked up likewise;
+6. SQLite's write lock, timed by ``bench/locks.py`` (hand-over to a waiting writer, a
    thread page behind another writer's lock).
 
 Prints one table and writes it to ``bench/RESULTS.md`` (one section per size). Exits 1 on
@@ -38,9 +41,9 @@ import time
 import urllib.request
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -75,7 +78,10 @@ PAGE_LABELS = {
     "search": "recherche",
     "profile": "profil",
     "feed": "flux Atom",
+    "conversation_200": "conversation de 200 messages",
 }
+#: Messages of the conversation page measured.
+CONVERSATION_MESSAGES = 200
 
 
 def log(message: str) -> None:
@@ -327,11 +333,101 @@ def merge(results: list[dict]) -> dict:
     }
 
 
+def add_conversations(url: str, writers: list[str]) -> dict:
+    """Private conversations for the benchmark, written in SQL into this run's database.
+
+    One conversation of :data:`CONVERSATION_MESSAGES` messages between the first two
+    writers (the page read), and one conversation per pair of writers (the write mix).
+    Returns the page's path, its reader and each writer's conversation.
+    """
+    engine = create_engine(url)
+    body = "<p>Un message de la conversation : le <strong>CSE</strong> et la coopérative.</p>"
+    with engine.begin() as conn:
+        ids = {
+            row.username: row.id
+            for row in conn.execute(
+                text("SELECT id, username FROM users WHERE username IN :names").bindparams(
+                    bindparam("names", expanding=True)
+                ),
+                {"names": writers},
+            )
+        }
+        now = conn.execute(text("SELECT CURRENT_TIMESTAMP")).scalar_one()
+
+        def conversation(subject: str, members: list[str], messages: int) -> int:
+            cid = conn.execute(
+                text(
+                    "INSERT INTO conversations (subject, starter_id, message_count, "
+                    "last_message_at, last_message_id, created_at) "
+                    "VALUES (:s, :u, :n, :t, 0, :t) RETURNING id"
+                ),
+                {"s": subject, "u": ids[members[0]], "n": messages, "t": now},
+            ).scalar_one()
+            if messages:
+                conn.execute(
+                    text(
+                        "INSERT INTO conversation_messages (conversation_id, author_id, kind, "
+                        "body_source, body_html, render_version, edit_count, created_at) "
+                        "VALUES (:c, :a, 'message', :src, :html, 2, 0, :t)"
+                    ),
+                    [
+                        {"c": cid, "a": ids[members[n % len(members)]], "src": f"Message {n}",
+                         "html": body, "t": now}
+                        for n in range(messages)
+                    ],
+                )  # fmt: skip
+            conn.execute(
+                text(
+                    "UPDATE conversations SET last_message_id = coalesce("
+                    "(SELECT max(id) FROM conversation_messages WHERE conversation_id = :c), 0) "
+                    "WHERE id = :c"
+                ),
+                {"c": cid},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO conversation_participants (conversation_id, user_id, "
+                    "joined_at, muted, last_read_message_id, counted) "
+                    "VALUES (:c, :u, :t, false, 0, false)"
+                ),
+                [{"c": cid, "u": ids[name], "t": now} for name in members],
+            )
+            return cid
+
+        page = conversation("Banc d'essai : une longue conversation", writers[:2],
+                            CONVERSATION_MESSAGES)  # fmt: skip
+        pairs: list[list[int]] = []
+        for n in range(0, len(writers) - 1, 2):
+            cid = conversation(f"Banc d'essai : paire {n // 2}", writers[n : n + 2], 0)
+            pairs += [[cid], [cid]]
+    engine.dispose()
+    return {"path": f"/messages/{page}", "reader": writers[0], "targets": pairs}
+
+
+def _logged_in_count(server: Server, path: str, user: str) -> int:
+    """The X-Query-Count of ``path`` read by ``user``, logged in through the form."""
+    import http.cookiejar
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    page = opener.open(server.base + "/auth/login", timeout=60).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urlencode({"login": user, "password": PASSWORD, "csrf_token": token}).encode()
+    opener.open(server.base + "/auth/login", data=form, timeout=60).read()
+    opener.open(server.base + path, timeout=60).read()
+    with opener.open(server.base + path, timeout=60) as response:
+        return int(response.headers["X-Query-Count"])
+
+
 def query_census(url: str, instance: Path, pages: dict) -> dict[str, int]:
     server = Server("wsgi:app", url, instance, workers=1, FORUM_QUERY_COUNT_HEADER="1")
     try:
         counts = {}
         for kind, paths in pages.items():
+            if kind == "conversation_200":
+                counts[kind] = _logged_in_count(server, paths[0], paths[1])
+                continue
             counts[kind] = max(int(server.get(p).headers["X-Query-Count"]) for p in paths)
         return counts
     finally:
@@ -403,8 +499,11 @@ def measure(
     manifest_file = DATA / f"manifest-{kind}.json"
     pages = data["pages"]
     manifest_file.write_text(json.dumps(data))
+    private = add_conversations(url, data["writers"])
     log(f"[{kind}] query census…")
-    queries = query_census(url, instance, pages)
+    queries = query_census(
+        url, instance, {**pages, "conversation_200": [private["path"], private["reader"]]}
+    )
     ours = Server("wsgi:app", url, instance)
     try:
         ceiling = Server(
@@ -449,6 +548,8 @@ def measure(
         )
         failures += rows["thread_500_cached"].pop("error_samples")
         ceiling.stop()
+        rows["conversation_200"] = _private_page(ours, private, seconds, queries)
+        failures += rows["conversation_200"]["error_samples"]
         comparison = None
         if small is not None:
             log(f"[{kind}] 50-post thread against the {SIZES['S'][0]:,}-post data set…")
@@ -470,13 +571,32 @@ def measure(
                 "threads": data["write_threads"],
             }
         )
+        log(f"[{kind}] message write mix: {WRITERS} writers…")
+        message_writes = load(
+            {
+                "mode": "write",
+                "base": ours.base,
+                "seconds": seconds,
+                "users": data["writers"],
+                "password": PASSWORD,
+                "threads": data["write_threads"],
+                "conversations": private["targets"],
+            }
+        )
         rss = ours.peak_rss_mb()
     finally:
         ours.stop()
         ceiling.stop()
     acked = writes.pop("acked")
+    sent = message_writes.pop("acked")
     engine = create_engine(url)
     with engine.connect() as conn:
+        stored_messages = conn.execute(
+            text("SELECT count(*) FROM conversation_messages WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": sent or [0]},
+        ).scalar_one()
         stored = 0
         for start in range(0, len(acked), 500):
             chunk = acked[start : start + 500]
@@ -491,14 +611,38 @@ def measure(
     failures += writes["error_samples"]
     if writes["lost"]:
         failures.append(f"{writes['lost']} acknowledged replies not stored")
+    message_writes["acknowledged"] = len(sent)
+    message_writes["lost"] = len(sent) - stored_messages
+    failures += message_writes["error_samples"]
+    if message_writes["lost"]:
+        failures.append(f"{message_writes['lost']} acknowledged messages not stored")
     return {
         "rows": rows,
         "sizes": comparison,
         "writes": writes,
+        "message_writes": message_writes,
         "rss": rss,
         "failures": failures,
         "version": server_version,
     }
+
+
+def _private_page(ours: Server, private: dict, seconds: float, queries: dict) -> dict:
+    """The conversation page under load, read by one of its participants (no ceiling)."""
+    job = {
+        "mode": "read",
+        "paths": [private["path"]],
+        "seconds": seconds,
+        "concurrency": CONCURRENCY,
+        "login": [private["reader"], PASSWORD],
+        "base": ours.base,
+    }
+    result = merge([load(job)])
+    result["p50_alone"] = load({**job, "concurrency": 1})["p50"]
+    result["ceiling"] = None
+    result["queries"] = queries["conversation_200"]
+    log(f"conversation_200: {result['rps']:.1f} req/s, p50 {result['p50']:.1f} ms")
+    return result
 
 
 def table(size: str, results: dict[str, dict], builds: dict[str, dict]) -> str:
@@ -536,6 +680,16 @@ def table(size: str, results: dict[str, dict], builds: dict[str, dict]) -> str:
             f"p50 {w['p50']:.1f} ms, p99 {w['p99']:.1f} ms, errors {w['errors']}, "
             f"acknowledged {w['acknowledged']}, lost {w['lost']}.",
             "",
+        ]
+        m = result.get("message_writes")
+        if m:
+            lines += [
+                f"Private messages ({WRITERS} concurrent writers, in pairs): {m['rps']:.1f} "
+                f"messages/s, p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms, errors "
+                f"{m['errors']}, acknowledged {m['acknowledged']}, lost {m['lost']}.",
+                "",
+            ]
+        lines += [
             "Peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in result["rss"]) + ".",
             "",
         ]

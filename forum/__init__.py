@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from forum.admin.views import bp as admin
     from forum.discussions.views import bp as discussions
     from forum.feeds.views import bp as feeds
+    from forum.messages.views import bp as messages
     from forum.moderation.views import bp as moderation
     from forum.news.views import bp as news
     from forum.notifications.views import bp as notifications
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         feeds,
         news,
         privacy,
+        messages,
     ):
         app.register_blueprint(blueprint)
 

@@ -162,6 +162,12 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_IP_RETENTION_DAYS": _env_int("IP_RETENTION_DAYS", 30),
         "FORUM_NOTIFICATION_RETENTION_DAYS": _env_int("NOTIFICATION_RETENTION_DAYS", 180),
         "FORUM_READ_POSITION_RETENTION_DAYS": _env_int("READ_POSITION_RETENTION_DAYS", 365),
+        # Private conversations: limits under FORUM_RATE_LIMITS=default (0: no limit).
+        "FORUM_MESSAGES_NEW_ACCOUNT_CONVERSATIONS": _env_int(
+            "MESSAGES_NEW_ACCOUNT_CONVERSATIONS", 3
+        ),
+        "FORUM_MESSAGES_CONVERSATIONS_PER_DAY": _env_int("MESSAGES_CONVERSATIONS_PER_DAY", 20),
+        "FORUM_MESSAGES_MIN_INTERVAL": _env_int("MESSAGES_MIN_INTERVAL", 2),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

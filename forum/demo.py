@@ -31,6 +31,7 @@ from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
+from forum.messages import demo as messages_demo
 
 ADMIN_USERNAME = "coordination-rs"
 #: The themes whose threads are loaded, in this order (``threads-<slug>.toml``).
@@ -179,4 +180,5 @@ def seed() -> list[tuple[str, str, str]] | None:
             _spread_over_weeks(thread, rng, now)
     # Each domain's demo, in this order (a seeder takes the accounts above and "now").
     _seed_seminar(users, now)
+    messages_demo.seed(users)
     return created

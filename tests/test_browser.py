@@ -130,3 +130,48 @@ def test_home_page_is_light_and_pages_read_without_javascript(app, live_server, 
         assert bare.get_by_role("heading", level=1).inner_text() == threads[-1].title
     finally:
         context.close()
+
+
+def test_write_and_read_a_conversation_without_javascript(app, live_server, page):
+    """Private messages in a browser with scripts off: write from a profile, read, answer."""
+    from tests.factories import PASSWORD, make_user
+
+    make_user(app, "mathilde")
+    make_user(app, "yacine")
+    context = page.context.browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        bare = context.new_page()
+
+        def log_in(name):
+            bare.goto(f"{live_server}/auth/login")
+            bare.get_by_label("Pseudo ou adresse e-mail").fill(name)
+            bare.get_by_label("Mot de passe").fill(PASSWORD)
+            bare.get_by_role("button", name="Se connecter").click()
+
+        log_in("mathilde")
+        bare.goto(f"{live_server}/users/yacine")
+        bare.get_by_role("link", name="Écrire un message").click()
+        assert bare.get_by_label("Destinataires").input_value() == "yacine"
+        bare.get_by_label("Sujet").fill("Un atelier commun ?")
+        bare.get_by_label("Message", exact=True).fill("Notre CSE cherche une **coopérative**.")
+        bare.get_by_role("button", name="Envoyer").click()
+        assert re.search(r"/messages/\d+", bare.url)
+        assert bare.locator("article.message strong").inner_text() == "coopérative"
+        conversation_url = bare.url.split("#")[0]
+
+        bare.goto(f"{live_server}/auth/login")
+        bare.context.clear_cookies()
+        log_in("yacine")
+        bare.goto(f"{live_server}/")
+        assert bare.locator(".messages-link .bell-count").inner_text() == "1"
+        bare.get_by_role("link", name=re.compile("^Messages")).click()
+        bare.get_by_role("link", name=re.compile("Un atelier commun")).click()
+        assert "coopérative" in bare.locator("article.message").first.inner_text()
+        bare.get_by_label("Votre message").fill("Avec plaisir, parlons-en jeudi.")
+        bare.get_by_role("button", name="Répondre").click()
+        assert bare.locator("article.message").count() == 2
+        assert "parlons-en jeudi" in bare.locator("article.message").nth(1).inner_text()
+        assert bare.url.split("#")[0] == conversation_url
+        assert bare.locator(".messages-link .bell-count").count() == 0
+    finally:
+        context.close()

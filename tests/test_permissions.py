@@ -150,6 +150,12 @@ def test_every_action_is_in_a_matrix():
     covered = {action for action, _obj, _state in MATRIX}
     covered |= {action for action, _status, _past in SEMINAR_MATRIX}
     covered |= {action for action, _obj, _state in MODERATION_MATRIX}
+    from tests.messages.test_matrix import MATRIX as MESSAGES_MATRIX
+
+    covered |= {action for action, _obj, _state in MESSAGES_MATRIX}
+    from tests.privacy.test_matrix import MATRIX as PRIVACY_MATRIX
+
+    covered |= {action for action, _target in PRIVACY_MATRIX}
     assert covered == {a.value for a in Action}
 
 

@@ -97,6 +97,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     login_failures_since: Mapped[datetime | None] = mapped_column(DateTime)
     #: Set when the account was erased: it no longer logs in, its name is anonymous.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Private conversations with unread messages (the header's number), moved in SQL.
+    unread_conversations: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -135,8 +135,14 @@ def profile(username: str):
         .order_by(Post.created_at.desc())
         .limit(10)
     ).scalars()
+    from forum.messages.blocks import has_blocked
+
     return render_template(
-        "accounts/profile.html", user=user, threads=list(threads), posts=list(posts)
+        "accounts/profile.html",
+        user=user,
+        threads=list(threads),
+        posts=list(posts),
+        has_blocked=has_blocked(current_user, user),
     )
 
 
@@ -155,11 +161,14 @@ def _settings_page(
     refused = any(
         bool(f.errors or f.form_errors) for f in (profile_form, password_form, email_form)
     )
+    from forum.messages.blocks import blocks_of
+
     page = render_template(
         "accounts/settings.html",
         profile_form=profile_form,
         password_form=password_form,
         email_form=email_form,
+        blocks=blocks_of(current_user),
     )
     return page, 400 if refused else 200
 

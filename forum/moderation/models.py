@@ -95,6 +95,10 @@ class Report(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    #: A reported private message (``post_id`` None): moderators see it with its context.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_messages.id", ondelete="SET NULL"), index=True
+    )
     #: The user reported: the post's author, or the user reported from their profile.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     #: The theme of the post when reported (None for a user report): the queue's scope.

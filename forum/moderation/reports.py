@@ -120,6 +120,8 @@ class QueueItem:
     post: Post | None = None
     user: User | None = None
     reports: list[Report] = field(default_factory=list)
+    #: A reported private message: the queue links to its context, never shows its text.
+    message_id: int | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -152,7 +154,7 @@ def queue(viewer: User, theme_id: int | None = None, kind: str | None = None) ->
         if kind == "post":
             stmt = stmt.where(Report.post_id.is_not(None))
         elif kind == "user":
-            stmt = stmt.where(Report.post_id.is_(None))
+            stmt = stmt.where(Report.post_id.is_(None), Report.message_id.is_(None))
         if theme_id is not None:
             stmt = stmt.where(Report.theme_id == theme_id)
         if scope is not None:
@@ -160,9 +162,15 @@ def queue(viewer: User, theme_id: int | None = None, kind: str | None = None) ->
         grouped: dict[tuple, QueueItem] = {}
         for report in db.session.execute(stmt).scalars():
             key = ("post", report.post_id) if report.post_id else ("user", report.user_id)
+            if report.message_id is not None:
+                key = ("message", report.message_id)
             if key not in grouped:
                 grouped[key] = QueueItem(
-                    kind=key[0], since=report.created_at, post=report.post, user=report.user
+                    kind=key[0],
+                    since=report.created_at,
+                    post=report.post,
+                    user=report.user,
+                    message_id=report.message_id,
                 )
             grouped[key].reports.append(report)
         items.extend(grouped.values())

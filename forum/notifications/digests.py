@@ -40,7 +40,11 @@ def send_digests(now=None, *, commit: bool = True) -> int:
         pending = list(
             db.session.execute(
                 select(Notification)
-                .options(joinedload(Notification.thread), joinedload(Notification.post))
+                .options(
+                    joinedload(Notification.thread),
+                    joinedload(Notification.post),
+                    joinedload(Notification.conversation),
+                )
                 .where(Notification.digest_state == "pending")
                 .order_by(Notification.user_id, Notification.id)
             ).scalars()
@@ -70,7 +74,8 @@ def send_digests(now=None, *, commit: bool = True) -> int:
         for user_id in sorted(user_ids):
             user = users[user_id]
             threads, new_threads = _digest_sections(user, per_user[user_id])
-            if not (threads or new_threads or seminars_of[user_id]):
+            conversations = _conversation_section(per_user[user_id])
+            if not (threads or new_threads or seminars_of[user_id] or conversations):
                 continue
             with force_locale(user.locale or "fr"):
                 subject = _(
@@ -85,6 +90,7 @@ def send_digests(now=None, *, commit: bool = True) -> int:
                     unsubscribe_url=unsubscribe_url(user.id, DIGEST),
                     threads=threads,
                     new_threads=new_threads,
+                    conversations=conversations,
                     seminars=[
                         (s, mail.external_url("seminars.seminar", seminar_id=s.id))
                         for s in seminars_of[user_id]
@@ -130,3 +136,19 @@ def _digest_sections(user: User, items: list[Notification]):
         for group in by_thread.values()
     ]
     return threads, new_threads
+
+
+def _conversation_section(items: list[Notification]):
+    """Private conversations with new messages: [(subject, count, url)]; never their text."""
+    counts: dict[int, list[Notification]] = defaultdict(list)
+    for item in items:
+        if item.kind == Kind.MESSAGE and item.conversation is not None:
+            counts[item.conversation_id].append(item)
+    return [
+        (
+            group[0].conversation.subject,
+            len(group),
+            mail.external_url("messages.conversation", conversation_id=conversation_id),
+        )
+        for conversation_id, group in counts.items()
+    ]

@@ -60,6 +60,7 @@ def listing(user: User):
             joinedload(Notification.actor),
             joinedload(Notification.thread),
             joinedload(Notification.post),
+            joinedload(Notification.conversation),
         )
         .where(Notification.user_id == user.id)
         .order_by(Notification.id.desc())
@@ -71,6 +72,14 @@ def group(notifications: list[Notification]) -> list[Group]:
     groups: list[Group] = []
     index: dict[tuple, Group] = {}
     for item in notifications:
+        if item.kind == Kind.MESSAGE:
+            key = (item.kind, item.conversation_id, item.read_at is None)
+            if key in index:
+                index[key].items.append(item)
+            else:
+                index[key] = Group([item])
+                groups.append(index[key])
+            continue
         if item.thread_id is None or item.kind in (Kind.SEMINAR, Kind.MODERATION):
             groups.append(Group([item]))
             continue
@@ -88,7 +97,12 @@ def mark_read(user: User, notification: Notification | None = None) -> None:
     stmt = update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
-    if notification is not None:
+    if notification is not None and notification.kind == Kind.MESSAGE:
+        stmt = stmt.where(
+            Notification.kind == notification.kind,
+            Notification.conversation_id == notification.conversation_id,
+        )
+    elif notification is not None:
         if notification.thread_id is not None and notification.kind not in (
             Kind.SEMINAR,
             Kind.MODERATION,
@@ -112,6 +126,8 @@ def target_url(notification: Notification) -> str:
         ModerationEvent.SANCTION,
     ):
         return url_for("moderation.my_reports")
+    if notification.conversation_id is not None:
+        return url_for("messages.conversation", conversation_id=notification.conversation_id)
     if notification.post_id is not None:
         return url_for("discussions.permalink", post_id=notification.post_id)
     if notification.thread_id is not None:

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     NEW_THREAD = "new_thread"
     SEMINAR = "seminar"
     MODERATION = "moderation"
+    MESSAGE = "message"
 
 
 class SeminarEvent(StrEnum):
@@ -77,6 +78,7 @@ DEFAULT_DELIVERY = {
     Kind.MODERATION: Delivery.IMMEDIATELY,
     Kind.WATCHED_POST: Delivery.DIGEST,
     Kind.NEW_THREAD: Delivery.DIGEST,
+    Kind.MESSAGE: Delivery.IMMEDIATELY,
 }
 
 KIND_LABELS = {
@@ -86,6 +88,7 @@ KIND_LABELS = {
     Kind.NEW_THREAD: _l("Nouveaux fils dans les thèmes suivis"),
     Kind.SEMINAR: _l("Invitations et nouvelles des séminaires"),
     Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
+    Kind.MESSAGE: _l("Messages privés"),
 }
 
 DELIVERY_LABELS = {
@@ -149,6 +152,10 @@ class Notification(TimestampMixin, db.Model):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("seminar_sessions.id"))
     seminar_id: Mapped[int | None] = mapped_column(ForeignKey("seminars.id"))
+    #: For private messages: the conversation (its text is never copied here).
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: "pending" while it waits for the daily digest, "sent" once in one, else None.
     digest_state: Mapped[str | None] = mapped_column(String(10))
@@ -156,6 +163,7 @@ class Notification(TimestampMixin, db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     thread: Mapped[Thread | None] = relationship()
     post: Mapped[Post | None] = relationship()
+    conversation = relationship("Conversation")
 
 
 class MailPreference(db.Model):

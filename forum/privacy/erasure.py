@@ -7,8 +7,10 @@ hash, profile, sessions, preferences, watches, read positions, notifications,
 mails in the outbox, moderator rights, registrations to seminars still to come
 (seats freed, waiting list promoted). Posts stay, signed with the anonymous
 name, unless the person asked to delete them too: each becomes the deleted
-placeholder, its text and revisions erased. Mentions and quotes of the person
-in other members' posts name the anonymous account instead. Moderation
+placeholder, its text and revisions erased. Private messages stay for the other
+participants, signed with the anonymous name. Mentions and quotes of the person in
+other members' posts and messages name the anonymous account instead. Blocks, made
+or received, go. Moderation
 records (reports, sanctions, the log) keep their rows under the anonymous id.
 """
 
@@ -26,6 +28,7 @@ from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.discussions.models import Post, PostRevision
 from forum.extensions import db
+from forum.messages.models import Block, Message
 from forum.moderation import log
 from forum.moderation.models import ThemeModerator
 from forum.notifications.models import (
@@ -79,8 +82,17 @@ def erase_account(user: User, *, actor: User | None, with_posts: bool) -> None:
     for model in (MailPreference, ThemeWatch, ThreadState, Notification, ThemeModerator):
         db.session.execute(delete(model).where(model.user_id == user_id))
     db.session.execute(
+        delete(Block).where(or_(Block.blocker_id == user_id, Block.blocked_id == user_id))
+    )
+    # Mails to the person, and mails to others that name them (sent or still waiting).
+    named = [
+        column.contains(name)
+        for name in old_names
+        for column in (OutboxMail.subject, OutboxMail.text_body, OutboxMail.html_body)
+    ]
+    db.session.execute(
         delete(OutboxMail).where(
-            or_(OutboxMail.user_id == user_id, OutboxMail.to_address == old_email)
+            or_(OutboxMail.user_id == user_id, OutboxMail.to_address == old_email, *named)
         )
     )
     db.session.execute(
@@ -154,29 +166,29 @@ def _erase_posts(user_id: int) -> None:
 
 
 def _rewrite_mentions_and_quotes(user_id: int, names: list[str], new_name: str) -> None:
-    """Other members' posts: ``@pseudo`` and "**Nom** a écrit" name the anonymous account."""
+    """Others' posts and private messages: ``@pseudo`` and "**Nom** a écrit" name the
+    anonymous account instead."""
     patterns = [re.compile(rf"(?<![\w@/])@{re.escape(name)}(?![\w-])", re.I) for name in names]
-    patterns += [
+    quote_patterns = [
         re.compile(rf"\*\*{re.escape(content.escape_markdown(name))}\*\* a écrit", re.I)
         for name in names
     ]
     replacement = content.escape_markdown(new_name)
-    clauses = [Post.body_source.ilike(f"%{name}%") for name in names]
-    candidates = db.session.execute(
-        select(Post).where(Post.author_id != user_id, or_(*clauses))
-    ).scalars()
-    for post in candidates:
-        source = post.body_source
-        for pattern in patterns:
-            source = pattern.sub(
-                lambda m: (
-                    f"**{replacement}** a écrit" if m.group(0).startswith("**") else replacement
-                ),
-                source,
-            )
-        if source != post.body_source:
-            post.body_source = source
-            post.body_html = content.render_markdown(source)
-            post.render_version = content.RENDER_VERSION
-            if post.deleted_at is None:
-                search.index_post(post, post.thread)
+    for model in (Post, Message):
+        clauses = [model.body_source.ilike(f"%{name}%") for name in names]
+        candidates = db.session.execute(
+            select(model).where(model.author_id != user_id, or_(*clauses))
+        ).scalars()
+        for row in candidates:
+            source = row.body_source
+            for pattern in patterns:
+                source = pattern.sub(replacement, source)
+            for pattern in quote_patterns:
+                source = pattern.sub(f"**{replacement}** a écrit", source)
+            if source == row.body_source:
+                continue
+            row.body_source = source
+            row.body_html = content.render_markdown(source)
+            row.render_version = content.RENDER_VERSION
+            if model is Post and row.deleted_at is None:
+                search.index_post(row, row.thread)

@@ -28,6 +28,13 @@ from forum.db import utcnow
 from forum.discussions.models import Post, PostRevision, Theme, Thread
 from forum.extensions import db
 from forum.jobs import services as jobs
+from forum.messages.models import (
+    Block,
+    Conversation,
+    Message,
+    MessageRevision,
+    Participant,
+)
 from forum.moderation.models import (
     LogEntry,
     Report,
@@ -251,6 +258,80 @@ def _notifications(user: User) -> list[dict]:
     ]
 
 
+def _conversations(user: User) -> list[dict]:
+    """The private conversations the member takes part in, with the messages they see."""
+    mine = db.session.execute(
+        select(Participant, Conversation)
+        .join(Conversation, Conversation.id == Participant.conversation_id)
+        .where(Participant.user_id == user.id)
+        .order_by(Conversation.id)
+    ).all()
+    out = []
+    for participant, conversation in mine:
+        stmt = (
+            select(Message, User.username)
+            .outerjoin(User, User.id == Message.author_id)
+            .where(Message.conversation_id == conversation.id)
+            .order_by(Message.id)
+        )
+        if participant.visible_from is not None:
+            stmt = stmt.where(Message.created_at >= participant.visible_from)
+        if participant.left_at is not None:
+            stmt = stmt.where(Message.created_at <= participant.left_at)
+        rows = db.session.execute(stmt).all()
+        own = [message.id for message, _author in rows if message.author_id == user.id]
+        revisions: dict[int, list[dict]] = {}
+        for revision in db.session.execute(
+            select(MessageRevision)
+            .where(MessageRevision.message_id.in_(own))
+            .order_by(MessageRevision.id)
+        ).scalars():
+            revisions.setdefault(revision.message_id, []).append(
+                {
+                    "written_at": _iso(revision.written_at),
+                    "replaced_at": _iso(revision.replaced_at),
+                    "body_source": revision.body_source,
+                }
+            )
+        messages = []
+        for message, author in rows:
+            withheld = message.deleted_at is not None or (
+                message.hidden_at is not None and message.author_id != user.id
+            )
+            messages.append(
+                {
+                    "id": message.id,
+                    "kind": message.kind,
+                    "author": author,
+                    "created_at": _iso(message.created_at),
+                    "edited_at": _iso(message.edited_at),
+                    "deleted_at": _iso(message.deleted_at),
+                    "body_source": None if withheld else message.body_source,
+                    "revisions": revisions.get(message.id, []),
+                }
+            )
+        out.append(
+            {
+                "id": conversation.id,
+                "subject": conversation.subject,
+                "joined_at": _iso(participant.joined_at),
+                "left_at": _iso(participant.left_at),
+                "muted": participant.muted,
+                "messages": messages,
+            }
+        )
+    return out
+
+
+def _blocks(user: User) -> list[dict]:
+    rows = db.session.execute(
+        select(Block, User.username)
+        .join(User, User.id == Block.blocked_id)
+        .where(Block.blocker_id == user.id)
+    )
+    return [{"username": name, "since": _iso(block.created_at)} for block, name in rows]
+
+
 #: (file, what it holds, builder): the export's content, in the order of index.html.
 SECTIONS: list[tuple[str, str, Callable]] = [
     ("profile.json", "Votre compte et votre profil : pseudo, adresse, champs publics, rôle, sanctions en cours.", _profile),
@@ -262,6 +343,8 @@ SECTIONS: list[tuple[str, str, Callable]] = [
     ("watches.json", "Les fils et thèmes suivis, et où vous en êtes de leur lecture.", _watches),
     ("preferences.json", "Vos préférences d'envoi d'e-mails.", _preferences),
     ("notifications.json", "Vos notifications.", _notifications),
+    ("conversations.json", "Vos conversations privées, avec les messages que vous y voyez.", _conversations),
+    ("blocks.json", "Les comptes que vous avez bloqués.", _blocks),
 ]  # fmt: skip
 
 #: Models holding a member's data that the export carries, and in which file.
@@ -278,6 +361,11 @@ EXPORTED: dict[type, str] = {
     ThemeWatch: "watches.json",
     MailPreference: "preferences.json",
     Notification: "notifications.json",
+    Participant: "conversations.json",
+    Conversation: "conversations.json",
+    Message: "conversations.json",
+    MessageRevision: "conversations.json",
+    Block: "blocks.json",
 }
 #: Models that refer to members but stay out of the export, and why.
 EXCLUDED: dict[type, str] = {

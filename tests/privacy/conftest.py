@@ -10,6 +10,8 @@ from forum.accounts.models import User
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme
 from forum.extensions import db
+from forum.messages import blocks
+from forum.messages import services as conversations
 from forum.moderation import reports, sanctions
 from forum.notifications import preferences, watching
 from forum.seminars import services as seminars
@@ -32,7 +34,8 @@ class Everywhere:
 
 def member_everywhere(app) -> Everywhere:
     """``ondine_r`` opens a thread, replies, edits, is mentioned and quoted, reports,
-    is warned, registers to a full seminar, follows a theme, sets a preference."""
+    is warned, registers to a full seminar, follows a theme, sets a preference, writes
+    privately to bruno (who mentions her there) and blocks claire."""
     ondine = make_user(
         app, USERNAME, display_name=DISPLAY, bio="Militante des services publics.",
         organisation="Union locale", territory="Montreuil",
@@ -64,6 +67,13 @@ def member_everywhere(app) -> Everywhere:
         theme = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
         watching.watch_theme(user, theme, "watching")
         preferences.set_preferences(user, {"reply": "digest"})
+        conversation = conversations.start_conversation(
+            user, [db.session.get(User, bruno.id)], "Horaires de la poste", "On en parle ?"
+        )
+        conversations.post_message(
+            conversation, db.session.get(User, bruno.id), "Oui @ondine_r, demain matin."
+        )
+        blocks.block(user, db.session.get(User, claire.id))
         assert quoted.id
         return Everywhere(
             user_id=ondine.id,

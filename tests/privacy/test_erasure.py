@@ -51,6 +51,11 @@ def test_erasure_keeps_posts_under_an_anonymous_name_and_leaves_no_trace(app, cl
         kept = db.session.get(Post, world.kept_post_id)
         assert kept.deleted_at is None and "maintien des horaires du samedi" in kept.body_html
         assert db.session.execute(select(func.count()).select_from(PostRevision)).scalar() == 1
+        # The conversation stays for bruno; his mention there names the anonymous account.
+        from forum.messages.models import Message
+
+        said = db.session.execute(select(Message.body_source)).scalars().all()
+        assert any(f"Oui {anonymous}, demain matin." in text for text in said), said
         # Others' mention of the member names the anonymous account.
         mention = db.session.get(Post, world.bruno_reply_id)
         assert anonymous in mention.body_source

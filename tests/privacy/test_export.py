@@ -74,6 +74,13 @@ def test_export_is_built_in_the_background_then_downloaded(app, client, auth):
     assert json.loads(archive.read("seminars.json"))[0]["status"] == "confirmed"
     assert json.loads(archive.read("watches.json"))["themes"][0]["theme"] == "urbain"
     assert {"kind": "reply", "delivery": "digest"} in json.loads(archive.read("preferences.json"))
+    (conversation,) = json.loads(archive.read("conversations.json"))
+    assert conversation["subject"] == "Horaires de la poste"
+    assert [m["body_source"] for m in conversation["messages"] if m["kind"] == "message"] == [
+        "On en parle ?",
+        "Oui @ondine_r, demain matin.",
+    ]
+    assert json.loads(archive.read("blocks.json"))[0]["username"] == "claire"
     index = archive.read("index.html").decode()
     assert "posts.json" in index and "ISO 8601" in index
 

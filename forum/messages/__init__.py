@@ -1,0 +1,1 @@
+"""Private conversations (messagerie): members write to each other, in groups, safely."""
