@@ -42,6 +42,7 @@ class Kind(StrEnum):
     NEW_THREAD = "new_thread"
     SEMINAR = "seminar"
     MODERATION = "moderation"
+    DIRECTORY = "directory"
 
 
 class SeminarEvent(StrEnum):
@@ -62,6 +63,18 @@ class ModerationEvent(StrEnum):
     PENDING_REJECTED = "pending_rejected"
 
 
+class DirectoryEvent(StrEnum):
+    """What happened in the directory (``Notification.event``, kind ``directory``)."""
+
+    MATCH = "match"
+    CONTACT_NEW = "contact_new"
+    CONTACT_ACCEPTED = "contact_accepted"
+    CONTACT_DECLINED = "contact_declined"
+    CONTACT_EXPIRED = "contact_expired"
+    MEDIATION_TAKEN = "mediation_taken"
+    MEDIATION_CLOSED = "mediation_closed"
+
+
 class Delivery(StrEnum):
     IMMEDIATELY = "immediately"
     DIGEST = "digest"
@@ -76,6 +89,7 @@ DEFAULT_DELIVERY = {
     Kind.MODERATION: Delivery.IMMEDIATELY,
     Kind.WATCHED_POST: Delivery.DIGEST,
     Kind.NEW_THREAD: Delivery.DIGEST,
+    Kind.DIRECTORY: Delivery.IMMEDIATELY,
 }
 
 KIND_LABELS = {
@@ -85,6 +99,7 @@ KIND_LABELS = {
     Kind.NEW_THREAD: _l("Nouveaux fils dans les thèmes suivis"),
     Kind.SEMINAR: _l("Invitations et nouvelles des séminaires"),
     Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
+    Kind.DIRECTORY: _l("Mises en relation, et nouvelles offres qui répondent à mes besoins"),
 }
 
 DELIVERY_LABELS = {
@@ -148,6 +163,9 @@ class Notification(TimestampMixin, db.Model):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("seminar_sessions.id"))
     seminar_id: Mapped[int | None] = mapped_column(ForeignKey("seminars.id"))
+    #: For directory notifications (:class:`DirectoryEvent`): the offer or the request.
+    offer_id: Mapped[int | None] = mapped_column(Integer)
+    contact_request_id: Mapped[int | None] = mapped_column(Integer)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: "pending" while it waits for the daily digest, "sent" once in one, else None.
     digest_state: Mapped[str | None] = mapped_column(String(10))
