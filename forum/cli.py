@@ -172,5 +172,32 @@ def bench_data(posts: int, threads: int | None, users: int | None, seed: int) ->
     )
 
 
+@forum_cli.command("set-mediator")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Ne plus être médiateur·rice.")
+def set_mediator(username: str, off: bool) -> None:
+    """Mark the moderator USERNAME as mediator of contact requests (or no longer, --off)."""
+    from forum.directory import contacts
+
+    with write_intent():
+        user = _user_or_fail(username)
+        try:
+            contacts.set_mediator(None, user, not off)
+        except Refused as exc:
+            raise click.ClickException(exc.message) from None
+    state = "n'est plus" if off else "est maintenant"
+    click.echo(f"{user.username} {state} médiateur·rice des mises en relation.")
+
+
+@forum_cli.command("expire-contacts")
+def expire_contacts() -> None:
+    """Expire the contact requests left unanswered for 30 days: meant for a daily cron."""
+    from forum.directory import contacts
+
+    with write_intent():
+        count = contacts.expire()
+    click.echo(f"{count} demande(s) de mise en relation expirée(s).")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(forum_cli)

@@ -26,7 +26,7 @@ BUDGETS = {
     "/themes/services-publics?page=2": (2, 5),
     "/threads/{thread}": (4, 6),
     "/threads/{thread}/branch/{branch}": (6, 9),
-    "/users/auteur": (3, 4),
+    "/users/auteur": (4, 5),  # + the member's organisations in the directory
     "/search?q=logement": (5, 6),
     "/feeds/latest.atom": (2, 3),
     "/feeds/themes/services-publics.atom": (3, 4),

@@ -24,6 +24,7 @@ from forum.accounts.forms import (
 )
 from forum.accounts.models import User
 from forum.discussions.models import Post, Thread
+from forum.directory import queries as directory_queries
 from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
 from forum.moderation import limits
@@ -133,7 +134,11 @@ def profile(username: str):
         .limit(10)
     ).scalars()
     return render_template(
-        "accounts/profile.html", user=user, threads=list(threads), posts=list(posts)
+        "accounts/profile.html",
+        user=user,
+        threads=list(threads),
+        posts=list(posts),
+        organisations=directory_queries.organisations_of(user.id),
     )
 
 
