@@ -23,8 +23,8 @@ from forum.accounts.forms import (
     ResetRequestForm,
 )
 from forum.accounts.models import User
-from forum.discussions.models import Post, Thread
 from forum.directory import queries as directory_queries
+from forum.discussions.models import Post, Thread
 from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
 from forum.moderation import limits

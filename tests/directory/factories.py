@@ -52,9 +52,7 @@ def add_member(app: Flask, organisation, user, role: str = "member") -> None:
     with app.app_context():
         org = db.session.get(Organisation, organisation.id)
         services.request_join(_user(user), org)
-        rep = db.session.execute(
-            select(User).where(User.id == org.created_by_id)
-        ).scalar_one()
+        rep = db.session.execute(select(User).where(User.id == org.created_by_id)).scalar_one()
         services.answer_join(rep, org, user.id, True)
         if role == "representative":
             services.set_member_role(rep, org, user.id, "representative")
