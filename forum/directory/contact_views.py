@@ -118,18 +118,31 @@ def _done(request: ContactRequest, message: str, category: str = "success"):
     return redirect(url_for(".contact", contact_id=request.id))
 
 
-@bp.route("/contacts/<int:contact_id>/<any(accept,decline):answer>", methods=["POST"])
-@login_required
-def answer(contact_id: int, answer: str):
-    request = _request(contact_id)
+def _answer_form(request: ContactRequest) -> AnswerForm:
+    """The answer's form, once the viewer's right to answer is checked. :raise 400: too long."""
+    ensure(current_user, Action.CONTACT_ANSWER, request)
     form = AnswerForm()
     if not form.validate_on_submit():
-        return _done(request, _("Le message est trop long (5 000 caractères au plus)."), "error")
-    if answer == "accept":
-        contacts.accept(current_user, request, form.message.data)
-        if request.conversation_id is None:
-            return _done(request, _("Demande acceptée : la personne qui l'a faite est prévenue."))
-        return _done(request, _("Demande acceptée : une conversation privée est ouverte."))
+        abort(400, description=_("Le message est trop long (5 000 caractères au plus)."))
+    return form
+
+
+@bp.route("/contacts/<int:contact_id>/accept", methods=["POST"])
+@login_required
+def accept(contact_id: int):
+    request = _request(contact_id)
+    form = _answer_form(request)
+    contacts.accept(current_user, request, form.message.data)
+    if request.conversation_id is None:
+        return _done(request, _("Demande acceptée : la personne qui l'a faite est prévenue."))
+    return _done(request, _("Demande acceptée : une conversation privée est ouverte."))
+
+
+@bp.route("/contacts/<int:contact_id>/decline", methods=["POST"])
+@login_required
+def decline(contact_id: int):
+    request = _request(contact_id)
+    form = _answer_form(request)
     contacts.decline(current_user, request, form.message.data)
     return _done(request, _("Demande déclinée : la personne qui l'a faite est prévenue."))
 

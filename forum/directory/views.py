@@ -243,19 +243,27 @@ def leave(slug: str):
     return _back(organisation, _("Vous ne faites plus partie de l'organisation."))
 
 
-@bp.route(
-    "/organisations/<slug>/members/<int:user_id>/<any(accept,decline):answer>", methods=["POST"]
-)
-@login_required
-def answer_join(slug: str, user_id: int, answer: str):
+def _answer_join(slug: str, user_id: int, accept: bool):
     organisation = _active_organisation(slug)
     try:
-        services.answer_join(current_user, organisation, user_id, answer == "accept")
+        services.answer_join(current_user, organisation, user_id, accept)
     except Refused as exc:
         return _refused(organisation, exc)
-    if answer == "accept":
+    if accept:
         return _back(organisation, _("Demande acceptée : bienvenue dans l'organisation."))
     return _back(organisation, _("Demande déclinée."))
+
+
+@bp.route("/organisations/<slug>/members/<int:user_id>/accept", methods=["POST"])
+@login_required
+def accept_member(slug: str, user_id: int):
+    return _answer_join(slug, user_id, True)
+
+
+@bp.route("/organisations/<slug>/members/<int:user_id>/decline", methods=["POST"])
+@login_required
+def decline_member(slug: str, user_id: int):
+    return _answer_join(slug, user_id, False)
 
 
 @bp.route("/organisations/<slug>/members/<int:user_id>/role", methods=["POST"])
@@ -280,13 +288,19 @@ def hand_on(slug: str, user_id: int):
     return _back(organisation, _("Vous avez confié le rôle de représentant·e."))
 
 
-@bp.route("/organisations/<slug>/<any(verify,unverify):act>", methods=["POST"])
+@bp.route("/organisations/<slug>/verify", methods=["POST"])
 @login_required
-def verify(slug: str, act: str):
+def verify(slug: str):
     organisation = _active_organisation(slug)
-    services.verify(current_user, organisation, act == "verify")
-    if act == "verify":
-        return _back(organisation, _("Organisation vérifiée."))
+    services.verify(current_user, organisation, True)
+    return _back(organisation, _("Organisation vérifiée."))
+
+
+@bp.route("/organisations/<slug>/unverify", methods=["POST"])
+@login_required
+def unverify(slug: str):
+    organisation = _active_organisation(slug)
+    services.verify(current_user, organisation, False)
     return _back(organisation, _("Badge « vérifiée » retiré."))
 
 
@@ -422,15 +436,21 @@ def close_offer(offer_id: int):
     return redirect(url_for(".offer", offer_id=offer.id))
 
 
-@bp.route("/offers/<int:offer_id>/<any(follow,unfollow):act>", methods=["POST"])
+@bp.route("/offers/<int:offer_id>/follow", methods=["POST"])
 @login_required
-def follow(offer_id: int, act: str):
+def follow(offer_id: int):
     offer = _offer(offer_id)
-    services.follow_offer(current_user, offer, act == "follow")
-    if act == "follow":
-        flash(_("Vous serez prévenu·e des nouvelles correspondances."), "success")
-    else:
-        flash(_("Vous ne suivez plus les nouvelles correspondances."), "success")
+    services.follow_offer(current_user, offer, True)
+    flash(_("Vous serez prévenu·e des nouvelles correspondances."), "success")
+    return redirect(url_for(".offer", offer_id=offer.id))
+
+
+@bp.route("/offers/<int:offer_id>/unfollow", methods=["POST"])
+@login_required
+def unfollow(offer_id: int):
+    offer = _offer(offer_id)
+    services.follow_offer(current_user, offer, False)
+    flash(_("Vous ne suivez plus les nouvelles correspondances."), "success")
     return redirect(url_for(".offer", offer_id=offer.id))
 
 
