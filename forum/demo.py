@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from forum.accounts import services as accounts
 from forum.accounts.models import Family, Role, User
 from forum.db import utcnow
+from forum.directory import demo as directory_demo
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
@@ -1999,4 +2000,5 @@ def seed() -> list[tuple[str, str, str]] | None:
             posts.append(post)
         _spread_over_weeks(thread, rng, now)
     _seed_seminar(users, now)
+    directory_demo.seed(users, now)
     return created
