@@ -127,6 +127,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_AUTO_WATCH": _env_bool("AUTO_WATCH", True),
         #: How long a password-reset or e-mail confirmation link stays valid.
         "FORUM_TOKEN_MAX_AGE": _env_int("TOKEN_MAX_AGE", 3600),
+        #: Organisations per page of the directory, offers and needs per page of /offers/.
+        "FORUM_DIRECTORY_PER_PAGE": _env_int("DIRECTORY_PER_PAGE", 20),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

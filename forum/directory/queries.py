@@ -15,6 +15,7 @@ from forum.directory.models import (
     CATEGORY_LABELS,
     KIND_LABELS,
     ORGANISATION_FAMILIES,
+    OUTCOME_LABELS,
     ContactRequest,
     ContactStatus,
     MemberRole,
@@ -24,6 +25,7 @@ from forum.directory.models import (
     OfferKind,
     OfferStatus,
     Organisation,
+    Outcome,
 )
 from forum.discussions.models import Theme, Thread
 from forum.extensions import db
@@ -209,6 +211,15 @@ class ContactCounts:
     @property
     def total(self) -> int:
         return self.asked + self.received
+
+    @property
+    def outcome_items(self) -> list[tuple[str, int]]:
+        """``(label, count)`` of the mediations' outcomes, in the order of :class:`Outcome`."""
+        return [
+            (str(OUTCOME_LABELS[o]), self.outcomes[o.value])
+            for o in Outcome
+            if self.outcomes.get(o.value)
+        ]
 
 
 def contact_counts(organisation_id: int) -> ContactCounts:

@@ -90,7 +90,7 @@ def index():
     page = paginate(
         queries.organisations(filters),
         parse_page(request.args.get("page")),
-        current_app.config.get("FORUM_DIRECTORY_PER_PAGE", 20),
+        current_app.config["FORUM_DIRECTORY_PER_PAGE"],
     )
     counts = queries.open_counts([org.id for org in page.items])
     return render_template(
@@ -109,7 +109,7 @@ def offers():
     page = paginate(
         queries.offers(filters),
         parse_page(request.args.get("page")),
-        current_app.config.get("FORUM_DIRECTORY_PER_PAGE", 20),
+        current_app.config["FORUM_DIRECTORY_PER_PAGE"],
     )
     return render_template(
         "directory/offers.html", page=page, filters=filters, **_filter_choices(themes)
