@@ -150,7 +150,20 @@ def send_digests() -> None:
 @click.option("--threads", type=click.IntRange(1), help="Nombre de fils (défaut : posts / 25).")
 @click.option("--users", type=click.IntRange(1), help="Nombre de comptes (défaut : posts / 40).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Graine du hasard.")
-def bench_data(posts: int, threads: int | None, users: int | None, seed: int) -> None:
+@click.option(
+    "--organisations", type=click.IntRange(0), default=0, help="Organisations de l'annuaire."
+)
+@click.option(
+    "--offers", type=click.IntRange(0), default=0, help="Offres et besoins de l'annuaire."
+)
+def bench_data(
+    posts: int,
+    threads: int | None,
+    users: int | None,
+    seed: int,
+    organisations: int = 0,
+    offers: int = 0,
+) -> None:
     """Write a benchmark data set of POSTS messages in bulk (users, threads, trees, index)."""
     import time
 
@@ -170,6 +183,11 @@ def bench_data(posts: int, threads: int | None, users: int | None, seed: int) ->
         f"{report.posts} messages, {report.threads} fils, {report.users} comptes "
         f"en {elapsed:.1f} s ({steps})."
     )
+    if organisations:
+        from forum.directory.bench import write_directory
+
+        orgs, written = write_directory(organisations, offers if offers else 0, seed=seed)
+        click.echo(f"Annuaire : {orgs} organisations, {written} offres et besoins.")
 
 
 @forum_cli.command("set-mediator")

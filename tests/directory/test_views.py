@@ -112,7 +112,10 @@ def test_the_story_of_a_cse_need_matched_asked_accepted_and_mediated(app, client
 
     for slug in ("cse-ratp-bus-pleyel", coop.slug):
         counts = client.get(f"/organisations/{slug}").get_data(as_text=True)
-        assert "1 demandée · 1 reçue · 1 acceptée · 1 avec médiation · orientation vers un autre acteur : 1" in counts
+        assert (
+            "1 demandée · 1 reçue · 1 acceptée · 1 avec médiation · orientation vers un autre acteur : 1"
+            in counts
+        )
         assert "vos séjours nous intéressent" not in counts  # counts only, never content
     auth.login("admin")
     report = client.get("/admin/mise-en-relation").get_data(as_text=True)
