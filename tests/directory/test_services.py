@@ -306,6 +306,9 @@ def test_requests_expire_after_thirty_days_and_the_requester_is_told(app, runner
         old_id = old.id
         db.session.execute(update(ContactRequest).values(created_at=utcnow() - timedelta(days=31)))
         db.session.commit()
+        with pytest.raises(Forbidden):  # too late to answer, even before the command runs
+            contacts.accept(_get(User, w.bob), _get(ContactRequest, old_id))
+        db.session.rollback()
     result = runner.invoke(args=["forum", "expire-contacts"])
     assert "1 demande(s)" in result.output
     with app.app_context():
