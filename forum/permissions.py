@@ -611,9 +611,12 @@ def _contact_view(user, request: ContactRequest) -> bool:
 
 @rule(Action.CONTACT_ANSWER)
 def _contact_answer(user, request: ContactRequest) -> bool:
-    """Accept or decline: the representatives of the organisation asked."""
+    """Accept or decline: the representatives of the organisation asked, within 30 days."""
     return (
-        request.status == "pending" and _writer(user) and _represents(user, request.to_organisation)
+        request.status == "pending"
+        and utcnow() < request.expires_at
+        and _writer(user)
+        and _represents(user, request.to_organisation)
     )
 
 
