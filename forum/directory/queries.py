@@ -224,9 +224,10 @@ class ContactCounts:
 
 def contact_counts(organisation_id: int) -> ContactCounts:
     """One query: the requests this organisation asked and received, by status and outcome."""
+    asked = case((ContactRequest.from_organisation_id == organisation_id, 1), else_=0)
     rows = db.session.execute(
         select(
-            ContactRequest.from_organisation_id == organisation_id,
+            func.sum(asked),
             ContactRequest.status,
             ContactRequest.mediation,
             ContactRequest.outcome,
@@ -238,19 +239,13 @@ def contact_counts(organisation_id: int) -> ContactCounts:
                 ContactRequest.to_organisation_id == organisation_id,
             )
         )
-        .group_by(
-            ContactRequest.from_organisation_id == organisation_id,
-            ContactRequest.status,
-            ContactRequest.mediation,
-            ContactRequest.outcome,
-        )
+        .group_by(ContactRequest.status, ContactRequest.mediation, ContactRequest.outcome)
     )
     counts = ContactCounts()
-    for asked, status, mediation, outcome, n in rows:
-        if asked:
-            counts.asked += n
-        else:
-            counts.received += n
+    for asked_n, status, mediation, outcome, n in rows:
+        asked_n = int(asked_n or 0)
+        counts.asked += asked_n
+        counts.received += n - asked_n
         if status == ContactStatus.ACCEPTED:
             counts.accepted += n
         elif status == ContactStatus.DECLINED:
