@@ -166,41 +166,8 @@ def organisation(slug: str):
     )
 
 
-@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
-@login_required
-def edit_organisation(slug: str):
-    organisation = _active_organisation(slug)
-    ensure(current_user, Action.ORGANISATION_EDIT, organisation)
-    form = OrganisationForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "name": organisation.name,
-            "family": organisation.family,
-            "kind": organisation.kind,
-            "region": organisation.region,
-            "departement": organisation.departement,
-            "commune": organisation.commune,
-            "description": organisation.description_source,
-            "website": organisation.website,
-        }
-    )
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(
-                current_user,
-                organisation,
-                **{name: getattr(form, name).data for name in OrganisationFields},
-            )
-        except Refused as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(_("Organisation mise à jour."), "success")
-            return redirect(url_for(".organisation", slug=organisation.slug))
-    return form_page("directory/organisation_form.html", form, organisation=organisation)
-
-
-OrganisationFields = (
+#: The organisation form's fields, as the services take them.
+ORGANISATION_FIELDS = (
     "name",
     "family",
     "kind",
@@ -210,6 +177,29 @@ OrganisationFields = (
     "description",
     "website",
 )
+
+
+@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organisation(slug: str):
+    organisation = _active_organisation(slug)
+    ensure(current_user, Action.ORGANISATION_EDIT, organisation)
+    stored = {name: getattr(organisation, name, "") for name in ORGANISATION_FIELDS}
+    stored["description"] = organisation.description_source
+    form = OrganisationForm(data=None if request.method == "POST" else stored)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(
+                current_user,
+                organisation,
+                **{name: getattr(form, name).data for name in ORGANISATION_FIELDS},
+            )
+        except Refused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Organisation mise à jour."), "success")
+            return redirect(url_for(".organisation", slug=organisation.slug))
+    return form_page("directory/organisation_form.html", form, organisation=organisation)
 
 
 def _back(organisation: Organisation, message: str, category: str = "success"):

@@ -289,3 +289,45 @@ def test_state_changes_are_post_only_with_csrf(make_app, url):
     assert client.post(url).status_code == 400  # no CSRF token
     with app.app_context():
         assert db.session.get(ContactRequest, contact_id).status == "pending"
+
+
+def test_representatives_edit_their_organisation_and_offers(app, client, auth):
+    alice = make_user(app, "alice")
+    org = make_organisation(
+        app, alice, "Mutuelle des Lilas", kind="mutuelle_sante", departement="75"
+    )
+    offer = make_offer(app, alice, org, "Ateliers prévention santé", category="sante")
+    auth.login("alice")
+    form = client.get(f"/organisations/{org.slug}/edit").get_data(as_text=True)
+    assert 'value="Mutuelle des Lilas"' in form
+    response = client.post_form(
+        f"/organisations/{org.slug}/edit",
+        dict(
+            ORG_FIELDS,
+            name="Mutuelle des Lilas et de Bagnolet",
+            family="ess",
+            kind="mutuelle_sante",
+        ),
+    )
+    assert response.status_code == 302
+    page = client.get(f"/organisations/{org.slug}").get_data(as_text=True)
+    assert "Mutuelle des Lilas et de Bagnolet" in page and "Saint-Denis" in page
+    assert 'value="Ateliers prévention santé"' in client.get(f"/offers/{offer.id}/edit").get_data(
+        as_text=True
+    )
+    response = client.post_form(
+        f"/offers/{offer.id}/edit",
+        _offer_fields(kind="offer", title="Ateliers prévention santé au travail", category="sante"),
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        row = db.session.get(Offer, offer.id)
+        assert (row.title, row.kind, row.theme.slug) == (
+            "Ateliers prévention santé au travail",
+            "offer",
+            "developpement-local",
+        )
+    assert client.post_form(f"/offers/{offer.id}/close", {"status": "gagnée"}).status_code == 302
+    assert client.post_form(f"/offers/{offer.id}/close", {"status": "retiree"}).status_code == 302
+    assert "retirée" in client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert client.get(f"/offers/{offer.id}/edit").status_code == 403  # closed
