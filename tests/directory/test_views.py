@@ -331,3 +331,25 @@ def test_representatives_edit_their_organisation_and_offers(app, client, auth):
     assert client.post_form(f"/offers/{offer.id}/close", {"status": "retiree"}).status_code == 302
     assert "retirée" in client.get(f"/offers/{offer.id}").get_data(as_text=True)
     assert client.get(f"/offers/{offer.id}/edit").status_code == 403  # closed
+
+
+def test_directory_notifications_lead_to_the_request(app, client, auth):
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    make_organisation(
+        app, alice, "Union locale de Montreuil", family="syndical", kind="union_locale"
+    )
+    coop = make_organisation(app, bob, "SCOP Les Menuisiers", kind="scop")
+    auth.login("alice")
+    response = client.post_form(
+        f"/organisations/{coop.slug}/contact", {"message": "Bonjour, parlons formation."}
+    )
+    contact_url = response.headers["Location"]
+    auth.logout()
+    auth.login("bob")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Nouvelle demande de mise en relation pour votre organisation" in page
+    notification_id = re.search(r'id="notification-(\d+)"', page).group(1)
+    response = client.post_form(f"/notifications/{notification_id}/read")
+    assert response.headers["Location"] == contact_url
+    prefs = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "Mises en relation, et nouvelles offres qui répondent à mes besoins" in prefs
