@@ -241,12 +241,16 @@ class Offer(TimestampMixin, db.Model):
         CheckConstraint(f"status IN {_in(OfferStatus)}", name="status"),
         CheckConstraint(f"scope IN {_in(SCOPE_LABELS)}", name="scope"),
         CheckConstraint(f"category IN {_in(CATEGORY_LABELS)}", name="category"),
-        Index("ix_offers_listing", "status", "expires_at", "id"),
+        # Newest open first, the date checked from the index (listings, the match pool,
+        # and counts that read the index alone).
+        Index("ix_offers_listing", "status", "id", "expires_at"),
+        # An organisation's open offers and needs (its page, the directory's counts).
+        Index("ix_offers_organisation", "organisation_id", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(10), nullable=False)

@@ -157,12 +157,14 @@ def organisations(filters: Filters) -> Select:
 
 def offers(filters: Filters) -> Select:
     """Open offers and needs the filters keep (filters on their organisation too), newest first."""
-    stmt = (
-        open_offers(select(Offer))
-        .join(Organisation, Organisation.id == Offer.organisation_id)
-        .options(joinedload(Offer.organisation), joinedload(Offer.theme))
+    stmt = open_offers(select(Offer)).options(
+        joinedload(Offer.organisation), joinedload(Offer.theme)
     )
-    stmt = _organisation_filters(stmt, filters)
+    if filters.family or filters.kind or filters.region or filters.departement:
+        # Joined only when filtered on: the plain list (and its count) reads the index alone.
+        stmt = _organisation_filters(
+            stmt.join(Organisation, Organisation.id == Offer.organisation_id), filters
+        )
     if filters.type:
         stmt = stmt.where(Offer.kind == filters.type)
     if filters.category:

@@ -88,8 +88,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_offers'))
     )
     with op.batch_alter_table('offers', schema=None) as batch_op:
-        batch_op.create_index('ix_offers_listing', ['status', 'expires_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_offers_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_offers_listing', ['status', 'id', 'expires_at'], unique=False)
+        batch_op.create_index('ix_offers_organisation', ['organisation_id', 'status', 'expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_offers_theme_id'), ['theme_id'], unique=False)
 
     op.create_table('organisation_members',
@@ -185,7 +185,7 @@ def downgrade():
     op.drop_table('organisation_members')
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offers_theme_id'))
-        batch_op.drop_index(batch_op.f('ix_offers_organisation_id'))
+        batch_op.drop_index('ix_offers_organisation')
         batch_op.drop_index('ix_offers_listing')
 
     op.drop_table('offers')
