@@ -35,7 +35,7 @@ from forum.search.models import OFFER, ORGANISATION
 from forum.search.text import parse_query
 
 #: How many candidates of a match are read and scored (the newest that share something).
-MATCH_POOL = 500
+MATCH_POOL = 250
 MATCH_LIMIT = 20
 
 
