@@ -118,6 +118,8 @@ def _init_extensions(app: Flask, root: str) -> None:
 def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
+    from forum.directory.contact_views import bp as contacts
+    from forum.directory.views import bp as directory
     from forum.discussions.views import bp as discussions
     from forum.feeds.views import bp as feeds
     from forum.messages.views import bp as messages
@@ -140,6 +142,8 @@ def _register_blueprints(app: Flask) -> None:
         news,
         privacy,
         messages,
+        directory,
+        contacts,
     ):
         app.register_blueprint(blueprint)
 

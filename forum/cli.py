@@ -192,7 +192,20 @@ def build_exports() -> None:
 @click.option("--threads", type=click.IntRange(1), help="Nombre de fils (défaut : posts / 25).")
 @click.option("--users", type=click.IntRange(1), help="Nombre de comptes (défaut : posts / 40).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Graine du hasard.")
-def bench_data(posts: int, threads: int | None, users: int | None, seed: int) -> None:
+@click.option(
+    "--organisations", type=click.IntRange(0), default=0, help="Organisations de l'annuaire."
+)
+@click.option(
+    "--offers", type=click.IntRange(0), default=0, help="Offres et besoins de l'annuaire."
+)
+def bench_data(
+    posts: int,
+    threads: int | None,
+    users: int | None,
+    seed: int,
+    organisations: int = 0,
+    offers: int = 0,
+) -> None:
     """Write a benchmark data set of POSTS messages in bulk (users, threads, trees, index)."""
     import time
 
@@ -212,6 +225,38 @@ def bench_data(posts: int, threads: int | None, users: int | None, seed: int) ->
         f"{report.posts} messages, {report.threads} fils, {report.users} comptes "
         f"en {elapsed:.1f} s ({steps})."
     )
+    if organisations:
+        from forum.directory.bench import write_directory
+
+        orgs, written = write_directory(organisations, offers if offers else 0, seed=seed)
+        click.echo(f"Annuaire : {orgs} organisations, {written} offres et besoins.")
+
+
+@forum_cli.command("set-mediator")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Ne plus être médiateur·rice.")
+def set_mediator(username: str, off: bool) -> None:
+    """Mark the moderator USERNAME as mediator of contact requests (or no longer, --off)."""
+    from forum.directory import contacts
+
+    with write_intent():
+        user = _user_or_fail(username)
+        try:
+            contacts.set_mediator(None, user, not off)
+        except Refused as exc:
+            raise click.ClickException(exc.message) from None
+    state = "n'est plus" if off else "est maintenant"
+    click.echo(f"{user.username} {state} médiateur·rice des mises en relation.")
+
+
+@forum_cli.command("expire-contacts")
+def expire_contacts() -> None:
+    """Expire the contact requests left unanswered for 30 days: meant for a daily cron."""
+    from forum.directory import contacts
+
+    with write_intent():
+        count = contacts.expire()
+    click.echo(f"{count} demande(s) de mise en relation expirée(s).")
 
 
 @forum_cli.command("worker")

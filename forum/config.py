@@ -168,6 +168,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         ),
         "FORUM_MESSAGES_CONVERSATIONS_PER_DAY": _env_int("MESSAGES_CONVERSATIONS_PER_DAY", 20),
         "FORUM_MESSAGES_MIN_INTERVAL": _env_int("MESSAGES_MIN_INTERVAL", 2),
+        #: Organisations per page of the directory, offers and needs per page of /offers/.
+        "FORUM_DIRECTORY_PER_PAGE": _env_int("DIRECTORY_PER_PAGE", 20),
         # Benchmarks only: each response says how many SQL statements it ran.
         "FORUM_QUERY_COUNT_HEADER": _env_bool("QUERY_COUNT_HEADER"),
     }

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from forum.accounts import services as accounts
 from forum.accounts.models import Family, Role, User
 from forum.db import utcnow
+from forum.directory import demo as directory_demo
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
@@ -181,4 +182,5 @@ def seed() -> list[tuple[str, str, str]] | None:
     # Each domain's demo, in this order (a seeder takes the accounts above and "now").
     _seed_seminar(users, now)
     messages_demo.seed(users)
+    directory_demo.seed(users, now)
     return created

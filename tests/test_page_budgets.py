@@ -26,7 +26,7 @@ BUDGETS = {
     "/themes/services-publics?page=2": (2, 5),
     "/threads/{thread}": (4, 6),
     "/threads/{thread}/branch/{branch}": (6, 9),
-    "/users/auteur": (3, 5),  # member: + whether they blocked this account
+    "/users/auteur": (4, 6),  # + the member's organisations; member: whether they blocked them
     "/search?q=logement": (5, 6),
     "/feeds/latest.atom": (2, 3),
     "/feeds/themes/services-publics.atom": (3, 4),

@@ -23,6 +23,7 @@ from forum.accounts.forms import (
     ResetRequestForm,
 )
 from forum.accounts.models import User
+from forum.directory import queries as directory_queries
 from forum.discussions.models import Post, Thread
 from forum.extensions import db, limiter, login_manager
 from forum.forms import form_page
@@ -143,6 +144,7 @@ def profile(username: str):
         threads=list(threads),
         posts=list(posts),
         has_blocked=has_blocked(current_user, user),
+        organisations=directory_queries.organisations_of(user.id),
     )
 
 

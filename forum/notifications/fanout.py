@@ -509,3 +509,37 @@ def recount(user_ids: list[int]) -> None:
     db.session.execute(
         update(User).where(User.id.in_(user_ids)).values(unread_notifications=unread)
     )
+
+
+def notify_directory(
+    user_ids: list[int],
+    event: str,
+    *,
+    headline: str,
+    url: str,
+    offer_id: int | None = None,
+    contact_request_id: int | None = None,
+) -> None:
+    """Tell members what happened in the directory (after the caller's commit). Never raises.
+
+    ``headline`` (in French: mails follow the recipient's language only for kinds with
+    their own subject) and ``url`` (external) go into the mail; the notification keeps
+    the offer or the contact request it is about.
+    """
+    try:
+        with write_intent():
+            ids = sorted({user_id for user_id in user_ids if user_id is not None})
+            users = []
+            if ids:
+                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+            payload = Event(
+                kind_of={user.id: Kind.DIRECTORY for user in users},
+                event=event,
+                fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
+                mail={"headline": headline, "title": headline, "event": event, "url": url},
+            )
+            mail_ids = _fan_out(users, payload)
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("directory notifications (%s) failed", event)

@@ -32,3 +32,4 @@ class PreferencesForm(FlaskForm):
     seminar = SelectField(KIND_LABELS[Kind.SEMINAR], choices=_delivery_choices)
     moderation = SelectField(KIND_LABELS[Kind.MODERATION], choices=_delivery_choices)
     message = SelectField(KIND_LABELS[Kind.MESSAGE], choices=_delivery_choices)
+    directory = SelectField(KIND_LABELS[Kind.DIRECTORY], choices=_delivery_choices)

@@ -128,6 +128,10 @@ def target_url(notification: Notification) -> str:
         return url_for("moderation.my_reports")
     if notification.conversation_id is not None:
         return url_for("messages.conversation", conversation_id=notification.conversation_id)
+    if notification.contact_request_id is not None:
+        return url_for("contacts.contact", contact_id=notification.contact_request_id)
+    if notification.offer_id is not None:
+        return url_for("directory.offer", offer_id=notification.offer_id)
     if notification.post_id is not None:
         return url_for("discussions.permalink", post_id=notification.post_id)
     if notification.thread_id is not None:

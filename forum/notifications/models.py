@@ -43,6 +43,7 @@ class Kind(StrEnum):
     SEMINAR = "seminar"
     MODERATION = "moderation"
     MESSAGE = "message"
+    DIRECTORY = "directory"
 
 
 class SeminarEvent(StrEnum):
@@ -64,6 +65,18 @@ class ModerationEvent(StrEnum):
     THREAD_LOCKED = "thread_locked"
 
 
+class DirectoryEvent(StrEnum):
+    """What happened in the directory (``Notification.event``, kind ``directory``)."""
+
+    MATCH = "match"
+    CONTACT_NEW = "contact_new"
+    CONTACT_ACCEPTED = "contact_accepted"
+    CONTACT_DECLINED = "contact_declined"
+    CONTACT_EXPIRED = "contact_expired"
+    MEDIATION_TAKEN = "mediation_taken"
+    MEDIATION_CLOSED = "mediation_closed"
+
+
 class Delivery(StrEnum):
     IMMEDIATELY = "immediately"
     DIGEST = "digest"
@@ -79,6 +92,7 @@ DEFAULT_DELIVERY = {
     Kind.WATCHED_POST: Delivery.DIGEST,
     Kind.NEW_THREAD: Delivery.DIGEST,
     Kind.MESSAGE: Delivery.IMMEDIATELY,
+    Kind.DIRECTORY: Delivery.IMMEDIATELY,
 }
 
 KIND_LABELS = {
@@ -89,6 +103,7 @@ KIND_LABELS = {
     Kind.SEMINAR: _l("Invitations et nouvelles des séminaires"),
     Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
     Kind.MESSAGE: _l("Messages privés"),
+    Kind.DIRECTORY: _l("Mises en relation, et nouvelles offres qui répondent à mes besoins"),
 }
 
 DELIVERY_LABELS = {
@@ -156,6 +171,9 @@ class Notification(TimestampMixin, db.Model):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
+    #: For directory notifications (:class:`DirectoryEvent`): the offer or the request.
+    offer_id: Mapped[int | None] = mapped_column(Integer)
+    contact_request_id: Mapped[int | None] = mapped_column(Integer)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: "pending" while it waits for the daily digest, "sent" once in one, else None.
     digest_state: Mapped[str | None] = mapped_column(String(10))

@@ -11,7 +11,9 @@ placeholder, its text and revisions erased. Private messages stay for the other
 participants, signed with the anonymous name. Mentions and quotes of the person in
 other members' posts and messages name the anonymous account instead. Blocks, made
 or received, go. Moderation
-records (reports, sanctions, the log) keep their rows under the anonymous id.
+records (reports, sanctions, the log) keep their rows under the anonymous id. An
+organisation whose only representative leaves keeps running under the anonymous
+name, and the moderation log asks moderators to hand it on.
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ from forum.accounts import lookalike
 from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
 from forum.db import utcnow
+from forum.directory.models import (
+    Mediator,
+    MemberRole,
+    Membership,
+    OfferFollow,
+    Organisation,
+)
 from forum.discussions.models import Post, PostRevision
 from forum.extensions import db
 from forum.messages.models import Block, Message
@@ -84,6 +93,9 @@ def erase_account(user: User, *, actor: User | None, with_posts: bool) -> None:
     db.session.execute(
         delete(Block).where(or_(Block.blocker_id == user_id, Block.blocked_id == user_id))
     )
+    for model in (OfferFollow, Mediator):
+        db.session.execute(delete(model).where(model.user_id == user_id))
+    _leave_organisations(user_id)
     # Mails to the person, and mails to others that name them (sent or still waiting).
     named = [
         column.contains(name)
@@ -132,6 +144,39 @@ def erase_account(user: User, *, actor: User | None, with_posts: bool) -> None:
 
 def _names(user: User) -> list[str]:
     return [name for name in {user.username, user.display_name} if name]
+
+
+def _leave_organisations(user_id: int) -> None:
+    """Memberships go, except where the person was an organisation's only representative:
+    that row stays (the organisation keeps running, under the anonymous name) and the
+    moderation log asks moderators to hand the organisation on."""
+    memberships = db.session.execute(
+        select(Membership).where(Membership.user_id == user_id)
+    ).scalars()
+    for membership in list(memberships):
+        if membership.role == MemberRole.REPRESENTATIVE.value:
+            others = db.session.execute(
+                select(Membership.id).where(
+                    Membership.organisation_id == membership.organisation_id,
+                    Membership.role == MemberRole.REPRESENTATIVE.value,
+                    Membership.user_id != user_id,
+                )
+            ).first()
+            if others is None:
+                log.record(
+                    None,
+                    "organisation:orphaned",
+                    user_id=user_id,
+                    organisation=membership.organisation_id,
+                )
+                continue
+        if membership.role != MemberRole.PENDING.value:
+            db.session.execute(
+                update(Organisation)
+                .where(Organisation.id == membership.organisation_id)
+                .values(member_count=Organisation.member_count - 1)
+            )
+        db.session.delete(membership)
 
 
 def _leave_future_seminars(user: User) -> None:

@@ -20,11 +20,19 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import User
 from forum.db import utcnow
+from forum.directory.models import (
+    ContactRequest,
+    Mediator,
+    Membership,
+    Offer,
+    OfferFollow,
+    Organisation,
+)
 from forum.discussions.models import Post, PostRevision, Theme, Thread
 from forum.extensions import db
 from forum.jobs import services as jobs
@@ -87,6 +95,7 @@ def _profile(user: User) -> dict:
         "post_count": user.post_count,
         "silenced_until": _iso(user.silenced_until),
         "suspended_until": _iso(user.suspended_until),
+        "mediator": db.session.get(Mediator, user.id) is not None,
         "moderated_theme_ids": list(
             db.session.execute(
                 select(ThemeModerator.theme_id).where(ThemeModerator.user_id == user.id)
@@ -332,6 +341,73 @@ def _blocks(user: User) -> list[dict]:
     return [{"username": name, "since": _iso(block.created_at)} for block, name in rows]
 
 
+def _organisations(user: User) -> dict:
+    """Organisations the member belongs to (or asked to), offers and needs they wrote,
+    offers they follow, contact requests they made, answered or mediated."""
+    memberships = db.session.execute(
+        select(Membership, Organisation.name, Organisation.slug)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.id)
+    )
+    offers = db.session.execute(
+        select(Offer).where(Offer.author_id == user.id).order_by(Offer.id)
+    ).scalars()
+    follows = db.session.execute(
+        select(OfferFollow.offer_id, OfferFollow.created_at).where(OfferFollow.user_id == user.id)
+    )
+    requests = db.session.execute(
+        select(ContactRequest)
+        .where(
+            or_(
+                ContactRequest.requester_id == user.id,
+                ContactRequest.answered_by_id == user.id,
+                ContactRequest.mediator_id == user.id,
+            )
+        )
+        .order_by(ContactRequest.id)
+    ).scalars()
+    return {
+        "memberships": [
+            {
+                "organisation": name,
+                "slug": slug,
+                "role": m.role,
+                "since": _iso(m.created_at),
+                "message": m.message,
+            }
+            for m, name, slug in memberships
+        ],
+        "offers_and_needs": [
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "title": o.title,
+                "body_source": o.body_source,
+                "status": o.status,
+                "created_at": _iso(o.created_at),
+            }
+            for o in offers
+        ],
+        "follows": [{"offer_id": offer_id, "since": _iso(at)} for offer_id, at in follows],
+        "contact_requests": [
+            {
+                "id": r.id,
+                "role": "requester"
+                if r.requester_id == user.id
+                else ("mediator" if r.mediator_id == user.id else "answered"),
+                "created_at": _iso(r.created_at),
+                "message": r.message if r.requester_id == user.id else None,
+                "answer": r.answer if r.answered_by_id == user.id else None,
+                "summary": r.summary if r.mediator_id == user.id else None,
+                "status": r.status,
+                "outcome": r.outcome,
+            }
+            for r in requests
+        ],
+    }
+
+
 #: (file, what it holds, builder): the export's content, in the order of index.html.
 SECTIONS: list[tuple[str, str, Callable]] = [
     ("profile.json", "Votre compte et votre profil : pseudo, adresse, champs publics, rôle, sanctions en cours.", _profile),
@@ -345,6 +421,7 @@ SECTIONS: list[tuple[str, str, Callable]] = [
     ("notifications.json", "Vos notifications.", _notifications),
     ("conversations.json", "Vos conversations privées, avec les messages que vous y voyez.", _conversations),
     ("blocks.json", "Les comptes que vous avez bloqués.", _blocks),
+    ("organisations.json", "Vos organisations, les offres et besoins que vous avez publiés, ceux que vous suivez, vos demandes de mise en relation.", _organisations),
 ]  # fmt: skip
 
 #: Models holding a member's data that the export carries, and in which file.
@@ -366,6 +443,11 @@ EXPORTED: dict[type, str] = {
     Message: "conversations.json",
     MessageRevision: "conversations.json",
     Block: "blocks.json",
+    Membership: "organisations.json",
+    Offer: "organisations.json",
+    OfferFollow: "organisations.json",
+    ContactRequest: "organisations.json",
+    Mediator: "profile.json",
 }
 #: Models that refer to members but stay out of the export, and why.
 EXCLUDED: dict[type, str] = {
@@ -375,6 +457,7 @@ EXCLUDED: dict[type, str] = {
     WatchedWord: "réglage de modération écrit par un·e modérateur·rice",
     News: "actualités publiques publiées par les administrateur·rices",
     Seminar: "séminaires publics créés par les organisateur·rices",
+    Organisation: "fiches publiques des organisations ; celles du membre sont dans organisations.json",
     DataExport: "les demandes d'export elles-mêmes",
 }
 

@@ -34,6 +34,8 @@ NATIVE_OBJECTS = frozenset(
 
 #: Values of ``SearchEntry.kind``.
 POST, NEWS, SEMINAR, SESSION = "post", "news", "seminar", "session"
+#: The directory's rows: organisations, and offers and needs (searched from ``/directory/``).
+ORGANISATION, OFFER = "org", "offer"
 
 
 class SearchEntry(db.Model):

@@ -14,19 +14,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, false, func, insert, literal, or_, select, union_all
+from sqlalchemy import Select, delete, false, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from forum import content
 from forum.accounts.models import User
 from forum.db import utcnow
+from forum.directory.models import Offer, Organisation
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
 from forum.search.backend import get_backend
-from forum.search.models import NEWS, POST, SEMINAR, SESSION, SearchEntry
+from forum.search.models import NEWS, OFFER, ORGANISATION, POST, SEMINAR, SESSION, SearchEntry
 from forum.search.text import ParsedQuery, highlight, normalise, score
 from forum.seminars.models import Seminar, Session
 
@@ -122,6 +123,47 @@ def index_session(session: Session) -> None:
     )
 
 
+def _organisation_body(commune: str, description_html: str) -> str:
+    return " ".join(part for part in (normalise(commune), _text(description_html)) if part)
+
+
+def index_organisation(organisation) -> None:
+    """Add or refresh the index row of an organisation of the directory."""
+    _upsert(
+        ORGANISATION,
+        organisation.id,
+        normalise(organisation.name),
+        _organisation_body(organisation.commune, organisation.description_html),
+    )
+
+
+def unindex_organisation(organisation) -> None:
+    """Take a merged organisation out of the index."""
+    db.session.execute(
+        delete(SearchEntry).where(
+            SearchEntry.kind == ORGANISATION, SearchEntry.object_id == organisation.id
+        )
+    )
+
+
+def index_offer(offer) -> None:
+    """Add or refresh the index row of an offer or need of the directory."""
+    _upsert(OFFER, offer.id, normalise(offer.title), _text(offer.body_html))
+
+
+def matching_ids(query: ParsedQuery, kind: str, limit: int = 1000) -> Select:
+    """A select of the ``object_id`` of index rows of ``kind`` matching ``query``.
+
+    The ``limit`` most recent matches (of every kind) are examined, as :func:`search` does.
+    """
+    candidates = get_backend().candidates(query, limit)
+    return (
+        select(SearchEntry.object_id)
+        .join(candidates, candidates.c.id == SearchEntry.id)
+        .where(SearchEntry.kind == kind)
+    )
+
+
 def reindex(batch_size: int = 1000) -> int:
     """Rebuild the whole index from posts, news, seminars and sessions; returns the row count."""
     db.session.execute(delete(SearchEntry))
@@ -165,6 +207,7 @@ def reindex(batch_size: int = 1000) -> int:
             ),
         ),
     ]
+    sources += _directory_sources()
     done = 0
     for kind, stmt, key, words in sources:
         last_id = 0
@@ -184,6 +227,32 @@ def reindex(batch_size: int = 1000) -> int:
     get_backend().rebuild()
     db.session.commit()
     return done
+
+
+def _directory_sources() -> list:
+    """Organisations (merged ones left out), offers and needs, for :func:`reindex`."""
+    return [
+        (
+            ORGANISATION,
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.commune,
+                Organisation.description_html,
+            ).where(Organisation.merged_into_id.is_(None)),
+            Organisation.id,
+            lambda row: (
+                normalise(row.name),
+                _organisation_body(row.commune, row.description_html),
+            ),
+        ),
+        (
+            OFFER,
+            select(Offer.id, Offer.title, Offer.body_html),
+            Offer.id,
+            lambda row: (normalise(row.title), _text(row.body_html)),
+        ),
+    ]
 
 
 @dataclass

@@ -1,0 +1,61 @@
+"""What the directory tells members, after the commit of the change (never raises)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from forum.directory import queries
+from forum.directory.models import ContactRequest, MemberRole, Membership, Offer, OfferFollow
+from forum.extensions import db
+from forum.notifications import mail
+from forum.notifications.fanout import notify_directory
+from forum.notifications.models import DirectoryEvent
+
+
+def representatives(organisation_id: int) -> list[int]:
+    return list(
+        db.session.execute(
+            select(Membership.user_id).where(
+                Membership.organisation_id == organisation_id,
+                Membership.role == MemberRole.REPRESENTATIVE.value,
+            )
+        ).scalars()
+    )
+
+
+def new_matches(offer: Offer) -> None:
+    """Tell the followers of open offers or needs that ``offer`` answers them well."""
+    found = queries.followed_matches(offer)
+    if not found:
+        return
+    followers = db.session.execute(
+        select(OfferFollow.user_id).where(OfferFollow.offer_id.in_([f.id for f, _m in found]))
+    ).scalars()
+    notify_directory(
+        [user_id for user_id in followers if user_id != offer.author_id],
+        DirectoryEvent.MATCH.value,
+        headline=f"Nouvelle correspondance : « {offer.title} »",
+        url=mail.external_url("directory.offer", offer_id=offer.id),
+        offer_id=offer.id,
+    )
+
+
+_HEADLINES = {
+    DirectoryEvent.CONTACT_NEW: "Nouvelle demande de mise en relation : « {subject} »",
+    DirectoryEvent.CONTACT_ACCEPTED: "Mise en relation acceptée : « {subject} »",
+    DirectoryEvent.CONTACT_DECLINED: "Mise en relation déclinée : « {subject} »",
+    DirectoryEvent.CONTACT_EXPIRED: "Mise en relation expirée sans réponse : « {subject} »",
+    DirectoryEvent.MEDIATION_TAKEN: "Une médiation commence : « {subject} »",
+    DirectoryEvent.MEDIATION_CLOSED: "Médiation close : « {subject} »",
+}
+
+
+def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> None:
+    """Tell ``user_ids`` about ``request`` (a new one, an answer, a mediation)."""
+    notify_directory(
+        user_ids,
+        event.value,
+        headline=_HEADLINES[event].format(subject=request.subject),
+        url=mail.external_url("contacts.contact", contact_id=request.id),
+        contact_request_id=request.id,
+    )
