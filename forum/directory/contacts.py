@@ -299,7 +299,7 @@ def open_conversation(request: ContactRequest, accepted_by: User, message: str) 
         [requester, *others],
         request.subject,
         f"> {request.message}\n\n{body}",
-        origin=request,
+        origin=f"contact:{request.id}",
     )
     return conversation.id
 
@@ -314,8 +314,10 @@ def join_conversation(request: ContactRequest, mediator: User) -> None:
     except ImportError:
         return
     conversation = db.session.get(Conversation, request.conversation_id)
-    if conversation is not None:
-        messages.add_participant(conversation, mediator, by=mediator, visible_from_now=False)
+    starter = db.session.get(User, request.answered_by_id) if request.answered_by_id else None
+    if conversation is not None and starter is not None:
+        # Invited by the one who opened it; the mediator reads the exchange from its start.
+        messages.add_participant(conversation, mediator, by=starter, visible_from_now=False)
 
 
 # --- Mediators ---------------------------------------------------------------------------
