@@ -604,6 +604,8 @@ def _message_review(user, message=None) -> bool:
 def _user_block(user, target) -> bool:
     """Block (or unblock) anyone but oneself and the moderation team."""
     return _member(user) and target.id != user.id and target.role == Role.MEMBER
+
+
 # --- The directory: organisations, offers and needs, contact requests, mediation ---------
 
 

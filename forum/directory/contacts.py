@@ -34,6 +34,8 @@ from forum.directory.models import (
     Outcome,
 )
 from forum.extensions import db
+from forum.messages import services as messages
+from forum.messages.models import Conversation
 from forum.moderation import log
 from forum.notifications.models import DirectoryEvent
 from forum.permissions import Action, ensure, memberships
@@ -279,14 +281,8 @@ def open_conversation(request: ContactRequest, accepted_by: User, message: str) 
     """Open the private conversation of an accepted request; returns its id.
 
     The one call site of the conversations' services: the requester and the
-    representatives of the organisation asked, titled after the offer or need. Until
-    private conversations are installed (``forum.messages``), no conversation opens and
-    None is returned: the request page then says so.
+    representatives of the organisation asked, titled after the offer or need.
     """
-    try:
-        from forum.messages import services as messages
-    except ImportError:
-        return None
     others = [
         db.session.get(User, user_id)
         for user_id in notify.representatives(request.to_organisation_id)
@@ -307,11 +303,6 @@ def open_conversation(request: ContactRequest, accepted_by: User, message: str) 
 def join_conversation(request: ContactRequest, mediator: User) -> None:
     """The mediator joins the request's conversation (when one is open)."""
     if request.conversation_id is None:
-        return
-    try:
-        from forum.messages import services as messages
-        from forum.messages.models import Conversation
-    except ImportError:
         return
     conversation = db.session.get(Conversation, request.conversation_id)
     starter = db.session.get(User, request.answered_by_id) if request.answered_by_id else None

@@ -382,3 +382,47 @@ def test_following_a_need_tells_of_new_matching_offers(app):
             ).scalar_one()
             == 1
         )
+
+
+def test_acceptance_opens_a_conversation_a_mediator_joins(app):
+    """Accepted: the requester and the asked organisation's representatives converse
+    privately, titled after the offer; a mediator who takes it joins and reads it all."""
+    from forum.messages.models import Conversation, Message, Participant
+
+    w = _pair(app)
+    modo = make_user(app, "modo", role="moderator")
+    with app.app_context():
+        contacts.set_mediator(None, _get(User, modo))
+        request = contacts.request_contact(
+            _get(User, w.alice),
+            None,
+            "Bonjour, vos séjours nous intéressent.",
+            offer=_get(Offer, w.offer),
+        )
+        contacts.accept(_get(User, w.carol), _get(ContactRequest, request), "Avec plaisir.")
+        accepted = _get(ContactRequest, request)
+        conversation = _get(Conversation, accepted.conversation_id)
+        assert conversation.origin == f"contact:{accepted.id}"
+        people = set(
+            db.session.execute(
+                select(Participant.user_id).where(Participant.conversation_id == conversation.id)
+            ).scalars()
+        )
+        assert people == {w.alice.id, w.bob.id, w.carol.id}
+        first = (
+            db.session.execute(
+                select(Message.body_source).where(Message.conversation_id == conversation.id)
+            )
+            .scalars()
+            .first()
+        )
+        assert "vos séjours nous intéressent" in first and "Avec plaisir." in first
+
+        contacts.ask_mediation(_get(User, w.alice), _get(ContactRequest, request))
+        contacts.take(_get(User, modo), _get(ContactRequest, request))
+        joined = db.session.execute(
+            select(Participant).where(
+                Participant.conversation_id == conversation.id, Participant.user_id == modo.id
+            )
+        ).scalar_one()
+        assert joined.left_at is None and joined.visible_from is None
