@@ -111,6 +111,7 @@ def _init_extensions(app: Flask, root: str) -> None:
 def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
+    from forum.debate.views import bp as debate
     from forum.discussions.views import bp as discussions
     from forum.feeds.views import bp as feeds
     from forum.moderation.views import bp as moderation
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
         search,
         feeds,
         news,
+        debate,
     ):
         app.register_blueprint(blueprint)
 

@@ -31,3 +31,4 @@ class PreferencesForm(FlaskForm):
     new_thread = SelectField(KIND_LABELS[Kind.NEW_THREAD], choices=_delivery_choices)
     seminar = SelectField(KIND_LABELS[Kind.SEMINAR], choices=_delivery_choices)
     moderation = SelectField(KIND_LABELS[Kind.MODERATION], choices=_delivery_choices)
+    reaction = SelectField(KIND_LABELS[Kind.REACTION], choices=_delivery_choices)

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     NEW_THREAD = "new_thread"
     SEMINAR = "seminar"
     MODERATION = "moderation"
+    REACTION = "reaction"
 
 
 class SeminarEvent(StrEnum):
@@ -76,6 +77,7 @@ DEFAULT_DELIVERY = {
     Kind.MODERATION: Delivery.IMMEDIATELY,
     Kind.WATCHED_POST: Delivery.DIGEST,
     Kind.NEW_THREAD: Delivery.DIGEST,
+    Kind.REACTION: Delivery.DIGEST,
 }
 
 KIND_LABELS = {
@@ -85,6 +87,7 @@ KIND_LABELS = {
     Kind.NEW_THREAD: _l("Nouveaux fils dans les thèmes suivis"),
     Kind.SEMINAR: _l("Invitations et nouvelles des séminaires"),
     Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
+    Kind.REACTION: _l("Réactions à mes messages (au plus une par heure et par message)"),
 }
 
 DELIVERY_LABELS = {
