@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from forum.db import utcnow
 from forum.discussions import services as discussions
-from forum.discussions.models import Post, Thread
+from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.moderation import services as moderation
 from forum.refusals import Refused
@@ -48,11 +48,11 @@ def test_no_position_towards_ones_own_post_nor_unknown_codes(app, debate):
             discussions.reply(bruno, thread, "Peut-être.", None, position="bof")
     alice = make_user(app, "alice2")
     thread2 = make_thread(app, alice)
-    with app.app_context():  # the thread's author answering their own opening post
-        with pytest.raises(Refused, match="propre message"):
-            discussions.reply(
-                user_named("alice2"), db.session.get(Thread, thread2.id), "Moi.", position="pour"
-            )
+    # The thread's author answering their own opening post.
+    with app.app_context(), pytest.raises(Refused, match="propre message"):
+        discussions.reply(
+            user_named("alice2"), db.session.get(Thread, thread2.id), "Moi.", position="pour"
+        )
 
 
 def test_edit_changes_or_clears_the_position(app, debate):
@@ -147,9 +147,6 @@ def test_moving_and_splitting_keep_positions(app, debate):
     with app.app_context():
         modo = user_named("modo")
         thread = db.session.get(Thread, debate["thread"].id)
-        from forum.discussions.models import Theme
-        from sqlalchemy import select
-
         urbain = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
         moderation.move(modo, thread, urbain, "Plus à sa place ici.")
         assert db.session.get(Post, debate["nuance"].id).position == "nuance"
