@@ -70,6 +70,26 @@ def synthesis_of(thread: Thread) -> Synthesis | None:
     return db.session.execute(select(Synthesis).where(Synthesis.thread_id == thread.id)).scalar()
 
 
+def published_of(thread: Thread) -> Synthesis | None:
+    return db.session.execute(
+        select(Synthesis)
+        .options(joinedload(Synthesis.author))
+        .where(Synthesis.thread_id == thread.id, Synthesis.published_at.is_not(None))
+    ).scalar()
+
+
+def published_for_threads(thread_ids: list[int]) -> dict[int, Synthesis]:
+    """Published syntheses of these threads, by thread id (one query; none for no ids)."""
+    if not thread_ids:
+        return {}
+    rows = db.session.execute(
+        select(Synthesis).where(
+            Synthesis.thread_id.in_(thread_ids), Synthesis.published_at.is_not(None)
+        )
+    ).scalars()
+    return {row.thread_id: row for row in rows}
+
+
 def save(editor: User, thread: Thread, **sources: str) -> Synthesis:
     """Create or replace the synthesis of ``thread``; the previous text becomes a revision.
 

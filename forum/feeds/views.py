@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from forum.debate import synthesis as debate_synthesis
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.queries import published as published_news
@@ -191,6 +192,18 @@ def thread(thread_id: int):
         entry.updated(_aware(updated))
         entry.content(post.body_html, type="html")
         dates.append(updated)
+    published = debate_synthesis.published_of(thread)
+    if published is not None:
+        url = url_for("debate.synthesis_page", thread_id=thread.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(_("Synthèse du débat : %(title)s", title=thread.title))
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": published.author.username})
+        entry.published(_aware(published.published_at))
+        entry.updated(_aware(max(published.updated_at, published.published_at)))
+        entry.content(debate_synthesis.html_for_feed(published), type="html")
+        dates.append(max(published.updated_at, published.published_at))
     return _respond(feed, dates)
 
 

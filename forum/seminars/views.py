@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from forum.db import utcnow
+from forum.debate import synthesis as debate_synthesis
 from forum.discussions.models import Theme, Thread
 from forum.extensions import db
 from forum.forms import form_page
@@ -382,8 +383,14 @@ def session(session_id: int):
         .order_by(SessionThread.kind, Thread.last_post_at.desc())
     ).scalars()
     links = list(links)
+    follow_up_ids = [link.thread_id for link in links if link.kind == "follow_up"]
     return render_template(
         "seminars/session.html",
+        syntheses={
+            thread_id: debate_synthesis.render_for(found, current_user)
+            for thread_id, found in debate_synthesis.published_for_threads(follow_up_ids).items()
+        },
+        synthesis_titles=debate_synthesis.section_titles(),
         session=session,
         seminar=session.seminar,
         preparation=[link for link in links if link.kind == "preparation"],

@@ -75,7 +75,8 @@ def test_reply_form_field_and_badge(app, client, auth, debate):
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert 'name="position" value="contre"' in page  # the picker of the reply box
     response = client.post_form(
-        f"/threads/{thread_id}/reply", {"body": "Je suis contre, chiffres à l'appui.", "position": "contre"}
+        f"/threads/{thread_id}/reply",
+        {"body": "Je suis contre, chiffres à l'appui.", "position": "contre"},
     )
     assert response.status_code == 302
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
@@ -129,7 +130,9 @@ def test_hidden_and_deleted_posts_positions_count_only_for_who_may_see_them(
     thread_id = debate["thread"].id
     anonymous = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert ">1 contre<" not in anonymous and ">1 pour<" in anonymous
-    assert "Non : trop petites." not in client.get(f"/threads/{thread_id}/map").get_data(as_text=True)
+    assert "Non : trop petites." not in client.get(f"/threads/{thread_id}/map").get_data(
+        as_text=True
+    )
     auth.login("modo")
     assert ">1 contre<" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
     auth.logout()
@@ -151,7 +154,9 @@ def test_moving_and_splitting_keep_positions(app, debate):
         moderation.move(modo, thread, urbain, "Plus à sa place ici.")
         assert db.session.get(Post, debate["nuance"].id).position == "nuance"
         branch_root = db.session.get(Post, debate["pour"].id)
-        new_thread = moderation.split(modo, branch_root, "Le financement des coopératives", "Sous-débat.")
+        new_thread = moderation.split(
+            modo, branch_root, "Le financement des coopératives", "Sous-débat."
+        )
         moved = db.session.get(Post, debate["nuance"].id)
         assert moved.thread_id == new_thread.id and moved.position == "nuance"
         assert moved.parent_id == branch_root.id

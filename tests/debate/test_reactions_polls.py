@@ -28,9 +28,7 @@ def thread_and_post(app):
     return thread, post
 
 
-def test_react_toggles_counts_lists_and_notifies_once_an_hour(
-    app, client, auth, thread_and_post
-):
+def test_react_toggles_counts_lists_and_notifies_once_an_hour(app, client, auth, thread_and_post):
     thread, post = thread_and_post
     auth.login("alice")
     response = client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
@@ -162,7 +160,7 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
                 # As in a POST request: on SQLite the transaction begins IMMEDIATE.
                 with write_intent():
                     services.vote(user, poll, [option_id])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             with app.app_context():
