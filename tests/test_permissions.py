@@ -145,11 +145,13 @@ SEMINAR_MATRIX = {
 
 
 def test_every_action_is_in_a_matrix():
+    from tests.debate.test_permissions import DEBATE_MATRIX
     from tests.moderation.test_matrix import MATRIX as MODERATION_MATRIX
 
     covered = {action for action, _obj, _state in MATRIX}
     covered |= {action for action, _status, _past in SEMINAR_MATRIX}
     covered |= {action for action, _obj, _state in MODERATION_MATRIX}
+    covered |= {action for action, _obj, _state in DEBATE_MATRIX}
     assert covered == {a.value for a in Action}
 
 
