@@ -33,6 +33,18 @@ from forum.notifications import fanout
 from forum.permissions import Action, ensure
 from forum.refusals import Refused
 
+
+def set_synthesis_by_authors(actor: User, theme, allowed: bool) -> None:
+    """The theme's setting: may thread authors draft their thread's synthesis?
+
+    :raise 403: ``actor`` is not an admin.
+    """
+    ensure(actor, Action.THEME_MANAGE, theme)
+    if theme.synthesis_by_authors != bool(allowed):
+        theme.synthesis_by_authors = bool(allowed)
+        db.session.commit()
+
+
 # -- reactions --------------------------------------------------------------------------------
 
 

@@ -101,4 +101,6 @@ def test_debate_permission_matrix(app, world, action, kind, state):
             )
             answers.append(can(user, action, obj))
         db.session.rollback()
-    assert tuple(answers) == DEBATE_MATRIX[(action, kind, state)], dict(zip(VIEWERS, answers))
+    assert tuple(answers) == DEBATE_MATRIX[(action, kind, state)], dict(
+        zip(VIEWERS, answers, strict=True)
+    )

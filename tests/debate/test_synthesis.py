@@ -92,3 +92,21 @@ def test_thread_author_drafts_only_where_the_theme_allows_it(app, client, auth):
         db.session.get(Thread, thread.id).theme.synthesis_by_authors = True
         db.session.commit()
     assert client.get(f"/threads/{thread.id}/synthesis/edit").status_code == 200
+
+
+def test_admin_theme_form_sets_the_authors_synthesis_setting(app, client, auth):
+    make_user(app, "admin", role="admin")
+    auth.login("admin")
+    with app.app_context():
+        from sqlalchemy import select
+
+        from forum.discussions.models import Theme
+
+        theme = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
+        form = {"name": theme.name, "slug": theme.slug, "description": "", "position": "1"}
+    response = client.post_form(
+        f"/admin/themes/{theme.id}/edit", dict(form, synthesis_by_authors="y")
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Theme, theme.id).synthesis_by_authors is True
