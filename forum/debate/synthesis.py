@@ -78,6 +78,20 @@ def published_of(thread: Thread) -> Synthesis | None:
     ).scalar()
 
 
+def thread_with_published(thread_id: int) -> tuple[Thread | None, Synthesis | None]:
+    """The thread and its published synthesis with its author (None if none), one query."""
+    row = db.session.execute(
+        select(Thread, Synthesis)
+        .outerjoin(
+            Synthesis,
+            (Synthesis.thread_id == Thread.id) & Synthesis.published_at.is_not(None),
+        )
+        .options(joinedload(Synthesis.author))
+        .where(Thread.id == thread_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def published_for_threads(thread_ids: list[int]) -> dict[int, Synthesis]:
     """Published syntheses of these threads, by thread id (one query; none for no ids)."""
     if not thread_ids:

@@ -156,7 +156,10 @@ def news():
 @bp.route("/threads/<int:thread_id>.atom")
 def thread(thread_id: int):
     # Beyond a 32-bit integer PostgreSQL would refuse the comparison itself.
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    # The thread and its published synthesis (an entry of the feed), in one query.
+    thread, published = (
+        debate_synthesis.thread_with_published(thread_id) if thread_id <= MAX_ID else (None, None)
+    )
     if thread is None or not can(current_user, Action.THREAD_VIEW, thread):
         abort(404)
     self_url = url_for(".thread", thread_id=thread_id, _external=True)
@@ -192,7 +195,6 @@ def thread(thread_id: int):
         entry.updated(_aware(updated))
         entry.content(post.body_html, type="html")
         dates.append(updated)
-    published = debate_synthesis.published_of(thread)
     if published is not None:
         url = url_for("debate.synthesis_page", thread_id=thread.id, _external=True)
         entry = feed.add_entry()
