@@ -259,8 +259,12 @@ def _readable(viewer, post: Post | None) -> bool:
 
 def render_for(synthesis: Synthesis, viewer) -> dict[str, Markup]:
     """The four sections' HTML for ``viewer``, citations filled in (one query for them)."""
-    stored = json.loads(synthesis.body_html or "{}")
-    posts = _cited_posts(synthesis.body_html or "")
+    return render_many([synthesis], viewer)[synthesis.id]
+
+
+def render_many(syntheses: list[Synthesis], viewer) -> dict[int, dict[str, Markup]]:
+    """:func:`render_for` of several syntheses (by id), their cited posts in one query."""
+    posts = _cited_posts("".join(found.body_html or "" for found in syntheses))
     withdrawn = escape(_("message retiré"))
 
     def cite(match: re.Match) -> str:
@@ -275,10 +279,15 @@ def render_for(synthesis: Synthesis, viewer) -> dict[str, Markup]:
             f'<blockquote class="citation-excerpt">{excerpt}</blockquote>'
         )
 
-    return {
-        name: Markup(MARKER_RE.sub(cite, stored.get(name, "")))  # noqa: S704 - sanitised at write
-        for name in SECTIONS
-    }
+    rendered = {}
+    for found in syntheses:
+        stored = json.loads(found.body_html or "{}")
+        rendered[found.id] = {
+            # Sanitised when written; the markers are filled with escaped text only.
+            name: Markup(MARKER_RE.sub(cite, stored.get(name, "")))  # noqa: S704
+            for name in SECTIONS
+        }
+    return rendered
 
 
 def plain_text(synthesis: Synthesis) -> str:

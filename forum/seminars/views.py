@@ -386,10 +386,7 @@ def session(session_id: int):
     follow_up_ids = [link.thread_id for link in links if link.kind == "follow_up"]
     return render_template(
         "seminars/session.html",
-        syntheses={
-            thread_id: debate_synthesis.render_for(found, current_user)
-            for thread_id, found in debate_synthesis.published_for_threads(follow_up_ids).items()
-        },
+        syntheses=_follow_up_syntheses(follow_up_ids),
         synthesis_titles=debate_synthesis.section_titles(),
         session=session,
         seminar=session.seminar,
@@ -399,6 +396,13 @@ def session(session_id: int):
         minutes_form=MinutesForm(formdata=None, data={"minutes": session.minutes_source}),
         link_form=LinkThreadForm(formdata=None),
     )
+
+
+def _follow_up_syntheses(thread_ids: list[int]) -> dict[int, dict]:
+    """The published syntheses of the follow-up threads, by thread id (two queries at most)."""
+    found = debate_synthesis.published_for_threads(thread_ids)
+    rendered = debate_synthesis.render_many(list(found.values()), current_user)
+    return {thread_id: rendered[synthesis.id] for thread_id, synthesis in found.items()}
 
 
 def _thread_page(session: Session, service, heading: str):

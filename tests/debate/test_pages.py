@@ -64,3 +64,32 @@ def test_thread_page_with_debate_costs_pinned_queries(app, client, auth, query_c
         assert "citation-excerpt" in page and "Qui a réagi" in page and "Sondage" in page
         counts.append(counter.count)
     assert counts == [PAGE_QUERIES[viewer]] * 2
+
+
+def test_session_page_shows_follow_up_syntheses_at_constant_queries(app, client, query_counter):
+    from forum.accounts.models import User
+    from forum.seminars import services as seminars
+    from forum.seminars.models import Session
+    from tests.seminars.test_seminars import make_seminar, make_session
+
+    organiser = make_user(app, "orga", role="admin")
+    seminar_id = make_seminar(app, organiser, days=-2)
+    session_id = make_session(app, organiser, seminar_id)
+    counts = []
+    for round_ in range(2):
+        for n in range(1 + 2 * round_):
+            thread = make_thread(app, organiser, "urbain", title=f"Suite {round_}-{n} de la séance")
+            post = reply_with(app, make_user(app), thread, body=f"Un avis {round_}-{n}.")
+            with app.app_context():
+                admin = db.session.get(User, organiser.id)
+                thread_row = db.session.get(Thread, thread.id)
+                seminars.link_thread(admin, db.session.get(Session, session_id), thread_row,
+                                     "follow_up")  # fmt: skip
+                found = synthesis.save(admin, thread_row, consensus=f"- Oui [[post:{post.id}]]")
+                synthesis.publish(admin, found)
+        with query_counter() as counter:
+            page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+        assert page.count("citation-excerpt") == (1 if round_ == 0 else 4)
+        counts.append(counter.count)
+    # The session and its links (2 for an anonymous reader), the syntheses, their cited posts.
+    assert counts[0] == counts[1] == 4
