@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from flask import url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import String, and_, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +22,8 @@ from forum import content
 from forum.accounts.models import User
 from forum.debate import synthesis
 from forum.debate.models import (
+    POSITION_LABELS,
+    REACTION_LABELS,
     Poll,
     PollVote,
     PollVoter,
@@ -29,6 +35,7 @@ from forum.debate.models import (
 from forum.discussions.models import Post, Thread
 from forum.discussions.tree import Node
 from forum.extensions import db
+from forum.templating import url_pattern
 
 #: The order positions are listed in ("3 pour · 2 contre · 1 nuance").
 POSITION_ORDER = tuple(Position)
@@ -62,15 +69,75 @@ class PostDebate:
         return sum(len(names) for names in self.reactions.values())
 
 
-@dataclass
 class PageDebate:
-    posts: dict[int, PostDebate]
-    extras: ThreadExtras | None = None
+    """The debate under each post of one page, and its markup.
+
+    A page shows up to 500 posts: what is the same for all of them (labels, URL
+    patterns, the CSRF token) is found once here, and :meth:`block` writes each post's
+    counts and reactions with plain string formatting rather than template loops.
+    """
+
+    def __init__(self, thread: Thread, posts: dict[int, PostDebate], reacts: bool) -> None:
+        self.posts = posts
+        self.extras: ThreadExtras | None = None
+        self._map = url_for("debate.thread_map", thread_id=thread.id)
+        self._react = url_pattern("debate.react", "post_id")
+        self._list = url_pattern("debate.reactions", "post_id")
+        self._token = generate_csrf() if reacts else ""
+        self._positions = {code.value: str(label) for code, label in POSITION_LABELS.items()}
+        self._reactions = [(code.value, str(REACTION_LABELS[code])) for code in REACTION_ORDER]
+        self._who, self._all = _("Qui a réagi"), _("Toutes les réactions")
 
     def of(self, post_id: int) -> PostDebate:
         return self.posts.get(post_id) or _EMPTY
 
+    def block(self, post_id: int, may_react: bool) -> Markup:
+        """Under a post: its replies' positions, each a link to the map filtered, and its
+        reactions (buttons for who may react, counts for the others, who in a details)."""
+        entry = self.posts.get(post_id)
+        if entry is None and not may_react:
+            return _NOTHING
+        entry = entry or _EMPTY
+        parts = []
+        if entry.positions:
+            links = " · ".join(
+                f'<a href="{self._map}?position={code}#map-post-{post_id}">'
+                f"{n} {escape(self._positions[code])}</a>"
+                for code, n in entry.positions
+            )
+            parts.append(f'<p class="position-counts">{links}</p>')
+        if entry.reactions or may_react:
+            items = []
+            for code, word in self._reactions:
+                names = entry.reactions.get(code, ())
+                count = f" · {len(names)}" if names else ""
+                if may_react:
+                    pressed = "true" if code in entry.mine else "false"
+                    items.append(
+                        f'<form method="post" action="{self._react % post_id}" class="inline">'
+                        f'<input type="hidden" name="csrf_token" value="{self._token}">'
+                        f'<button type="submit" name="reaction" value="{code}" '
+                        f'class="reaction-button" aria-pressed="{pressed}">'
+                        f"{escape(word)}{count}</button></form>"
+                    )
+                elif names:
+                    items.append(f'<span class="reaction-count">{escape(word)}{count}</span>')
+            if entry.reactions:
+                who = "".join(
+                    f"<li>{escape(word)} : {escape(', '.join(entry.reactions[code]))}</li>"
+                    for code, word in self._reactions
+                    if code in entry.reactions
+                )
+                items.append(
+                    f'<details class="who-reacted"><summary>{escape(self._who)}</summary>'
+                    f'<ul>{who}</ul><a href="{self._list % post_id}">{escape(self._all)}</a>'
+                    "</details>"
+                )
+            parts.append(f'<div class="reactions">{"".join(items)}</div>')
+        return Markup("\n".join(parts))  # noqa: S704 - every text above is escaped
 
+
+_NOTHING = Markup("")
 _EMPTY = PostDebate()
 
 
@@ -78,7 +145,7 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
     """Positions and reactions of the page's posts (one query), and the thread's polls and
     synthesis on the thread page (one more)."""
     ids = [post.id for post in posts]
-    result = PageDebate(posts={})
+    result = PageDebate(thread, {}, rights.reacts)
     if ids:
         positions = (
             select(

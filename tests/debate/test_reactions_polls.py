@@ -34,8 +34,8 @@ def test_react_toggles_counts_lists_and_notifies_once_an_hour(app, client, auth,
     response = client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
     assert response.status_code == 302
     page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
-    assert 'value="d_accord" class="reaction-button" aria-pressed="true">d\'accord · 1' in page
-    assert "<li>d'accord : alice</li>" in page  # the <details> list
+    assert 'value="d_accord" class="reaction-button" aria-pressed="true">d&#39;accord · 1' in page
+    assert "<li>d&#39;accord : alice</li>" in page  # the <details> list
     client.post_form(f"/posts/{post.id}/react", {"reaction": "merci"})
     auth.logout()
     auth.login("chloe")
@@ -52,7 +52,7 @@ def test_react_toggles_counts_lists_and_notifies_once_an_hour(app, client, auth,
     # Again: taken back.
     client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
     page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
-    assert "<li>d'accord : alice</li>" in page
+    assert "<li>d&#39;accord : alice</li>" in page
     bad = client.post_form(f"/posts/{post.id}/react", {"reaction": "bravo"})
     assert bad.status_code == 400 and "Réaction inconnue" in bad.get_data(as_text=True)
 
