@@ -1,11 +1,10 @@
 """The 500-post thread page with positions and reactions against the same page without them.
 
-``python -m bench.debate``: builds a 500-post thread in a fresh SQLite file (through the
-services), renders its page in-process (the Flask test client, no network) as an
-anonymous reader and as a member, first with no position nor reaction, then with a
-position on every reply and three reactions on average per post. Renders alternate
-between the two states in slices, so a burst of noise on the machine weighs on both;
-the median of each is compared. Writes its table to ``bench/RESULTS.md`` (section
+``python -m bench.debate``: builds two 500-post threads of the same shape in a fresh SQLite
+file (through the services), one without any position or reaction, the other with a
+position on every reply and 0 to 3 reactions per post; renders their pages in-process
+(the Flask test client, no network) as an anonymous reader and as a member, one after
+the other, so that noise on the machine weighs on both alike; compares the medians. Writes its table to ``bench/RESULTS.md`` (section
 "debate"). Slowness alone never fails.
 """
 
@@ -24,26 +23,27 @@ from sqlalchemy import insert, select, update
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 POSTS = 500
-ROUNDS, SLICES = 12, 4
+ROUNDS = 30
 START, END = "<!-- debate -->", "<!-- /debate -->"
 
 
-def _build(app):
+def _build(app, title: str = "Un long débat"):
     from forum.accounts import services as accounts
-    from forum.accounts.models import Role
+    from forum.accounts.models import Role, User
     from forum.discussions import services as discussions
     from forum.discussions.models import Post, Theme
     from forum.extensions import db
 
     with app.app_context():
-        upgrade()
-        users = [
+        if title == "Un long débat":
+            upgrade()
+        users = list(db.session.execute(select(User).order_by(User.id)).scalars()) or [
             accounts.register(f"membre{n}", f"membre{n}@exemple.org", "mot de passe solide",
                               role=Role.MEMBER)
             for n in range(12)
         ]  # fmt: skip
         theme = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
-        thread = discussions.create_thread(users[0], theme, "Un long débat", "Ouvrons le débat.")
+        thread = discussions.create_thread(users[0], theme, title, "Ouvrons le débat.")
         posts = []
         for n in range(POSTS - 1):
             parent = posts[n // 4] if n >= 4 else None
@@ -60,8 +60,6 @@ def _set_debate(app, post_ids, user_ids, on: bool) -> None:
     from forum.extensions import db
 
     with app.app_context():
-        db.session.execute(update(Post).values(position=None))
-        db.session.execute(Reaction.__table__.delete())
         if on:
             codes = ("pour", "contre", "nuance", "question")
             for n, post_id in enumerate(post_ids):
@@ -101,8 +99,10 @@ def main() -> int:
             "WTF_CSRF_ENABLED": False,
         }
     )
-    thread_id, post_ids, user_ids, _post = _build(app)
-    url = f"/threads/{thread_id}"
+    plain_id, _ids, _users, _post = _build(app)
+    debate_id, post_ids, user_ids, _post = _build(app, "Un long débat argumenté")
+    _set_debate(app, post_ids, user_ids, True)
+    urls = {False: f"/threads/{plain_id}", True: f"/threads/{debate_id}"}
     rows = []
     for viewer in ("anonyme", "membre"):
         client = app.test_client()
@@ -111,11 +111,11 @@ def main() -> int:
                 "/auth/login", data={"login": "membre11", "password": "mot de passe solide"}
             )
         samples = {False: [], True: []}
-        for _slice in range(SLICES):
-            for on in (False, True):
-                _set_debate(app, post_ids, user_ids, on)
-                _time(client, url, 2)  # warm up after the change
-                samples[on] += _time(client, url, ROUNDS // SLICES * 2)
+        for on in (False, True):
+            _time(client, urls[on], 2)  # warm up
+        for round_ in range(ROUNDS):
+            for on in (False, True) if round_ % 2 else (True, False):
+                samples[on] += _time(client, urls[on], 1)
         plain, debate = (statistics.median(samples[k]) for k in (False, True))
         rows.append((viewer, plain, debate, debate / plain))
     table = [

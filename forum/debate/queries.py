@@ -40,6 +40,8 @@ from forum.templating import url_pattern
 #: The order positions are listed in ("3 pour · 2 contre · 1 nuance").
 POSITION_ORDER = tuple(Position)
 REACTION_ORDER = tuple(ReactionKind)
+POSITION_CODES = tuple(code.value for code in POSITION_ORDER)
+REACTION_CODES = tuple(code.value for code in REACTION_ORDER)
 #: Characters of a post shown on the debate map.
 EXCERPT_LENGTH = 220
 
@@ -84,9 +86,10 @@ class PageDebate:
         self._react = url_pattern("debate.react", "post_id")
         self._list = url_pattern("debate.reactions", "post_id")
         self._token = generate_csrf() if reacts else ""
-        self._positions = {code.value: str(label) for code, label in POSITION_LABELS.items()}
-        self._reactions = [(code.value, str(REACTION_LABELS[code])) for code in REACTION_ORDER]
-        self._who, self._all = _("Qui a réagi"), _("Toutes les réactions")
+        # Escaped once for the page: each post's markup is then plain formatting.
+        self._positions = {code.value: escape(label) for code, label in POSITION_LABELS.items()}
+        self._reactions = [(code.value, escape(REACTION_LABELS[code])) for code in REACTION_ORDER]
+        self._who, self._all = escape(_("Qui a réagi")), escape(_("Toutes les réactions"))
 
     def of(self, post_id: int) -> PostDebate:
         return self.posts.get(post_id) or _EMPTY
@@ -102,7 +105,7 @@ class PageDebate:
         if entry.positions:
             links = " · ".join(
                 f'<a href="{self._map}?position={code}#map-post-{post_id}">'
-                f"{n} {escape(self._positions[code])}</a>"
+                f"{n} {self._positions[code]}</a>"
                 for code, n in entry.positions
             )
             parts.append(f'<p class="position-counts">{links}</p>')
@@ -118,19 +121,19 @@ class PageDebate:
                         f'<input type="hidden" name="csrf_token" value="{self._token}">'
                         f'<button type="submit" name="reaction" value="{code}" '
                         f'class="reaction-button" aria-pressed="{pressed}">'
-                        f"{escape(word)}{count}</button></form>"
+                        f"{word}{count}</button></form>"
                     )
                 elif names:
-                    items.append(f'<span class="reaction-count">{escape(word)}{count}</span>')
+                    items.append(f'<span class="reaction-count">{word}{count}</span>')
             if entry.reactions:
                 who = "".join(
-                    f"<li>{escape(word)} : {escape(', '.join(entry.reactions[code]))}</li>"
+                    f"<li>{word} : {escape(', '.join(entry.reactions[code]))}</li>"
                     for code, word in self._reactions
                     if code in entry.reactions
                 )
                 items.append(
-                    f'<details class="who-reacted"><summary>{escape(self._who)}</summary>'
-                    f'<ul>{who}</ul><a href="{self._list % post_id}">{escape(self._all)}</a>'
+                    f'<details class="who-reacted"><summary>{self._who}</summary>'
+                    f'<ul>{who}</ul><a href="{self._list % post_id}">{self._all}</a>'
                     "</details>"
                 )
             parts.append(f'<div class="reactions">{"".join(items)}</div>')
@@ -186,13 +189,13 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
                     entry.mine.add(code)
         for post_id, counts in counted.items():
             result.posts[post_id].positions = [
-                (code.value, counts[code.value]) for code in POSITION_ORDER if counts[code.value]
+                (code, counts[code]) for code in POSITION_CODES if counts[code]
             ]
         for post_id, by_kind in named.items():
             result.posts[post_id].reactions = {
-                code.value: sorted(by_kind[code.value], key=str.lower)
-                for code in REACTION_ORDER
-                if by_kind.get(code.value)
+                code: sorted(by_kind[code], key=str.lower)
+                for code in REACTION_CODES
+                if code in by_kind
             }
     if not branch:
         result.extras = thread_extras(thread)
