@@ -44,6 +44,15 @@ POSITION_LABELS = {
 }
 
 
+#: The same, capitalised, on a post's badge.
+BADGE_LABELS = {
+    Position.POUR: _l("Pour"),
+    Position.CONTRE: _l("Contre"),
+    Position.NUANCE: _l("Nuance"),
+    Position.QUESTION: _l("Question"),
+}
+
+
 class ReactionKind(StrEnum):
     D_ACCORD = "d_accord"
     MERCI = "merci"

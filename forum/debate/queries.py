@@ -22,6 +22,7 @@ from forum import content
 from forum.accounts.models import User
 from forum.debate import synthesis
 from forum.debate.models import (
+    BADGE_LABELS,
     POSITION_LABELS,
     REACTION_LABELS,
     Poll,
@@ -87,9 +88,22 @@ class PageDebate:
         self._list = url_pattern("debate.reactions", "post_id")
         self._token = generate_csrf() if reacts else ""
         # Escaped once for the page: each post's markup is then plain formatting.
-        self._positions = {code.value: escape(label) for code, label in POSITION_LABELS.items()}
-        self._reactions = [(code.value, escape(REACTION_LABELS[code])) for code in REACTION_ORDER]
+        self._positions = {
+            code.value: escape(str(label)) for code, label in POSITION_LABELS.items()
+        }
+        self._reactions = [
+            (code.value, escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
+        ]
         self._who, self._all = escape(_("Qui a réagi")), escape(_("Toutes les réactions"))
+        #: The badge of each position, text and not colour alone ("Position : Pour").
+        hidden = escape(_("Position :"))
+        self.badges = {
+            code.value: Markup(  # noqa: S704 - escaped parts
+                f'<span class="badge position position-{code.value}">'
+                f'<span class="visually-hidden">{hidden} </span>{escape(str(label))}</span>'
+            )
+            for code, label in BADGE_LABELS.items()
+        }
 
     def of(self, post_id: int) -> PostDebate:
         return self.posts.get(post_id) or _EMPTY
