@@ -12,7 +12,7 @@ from forum.db import utcnow, write_intent
 from forum.debate import queries, services
 from forum.debate.models import Poll, PollVote, PollVoter
 from forum.discussions.models import Post, Thread
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.moderation.models import LogEntry
 from forum.notifications.models import Notification
 from tests.debate.conftest import reply_with, user_named
@@ -182,3 +182,21 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
 
         results = queries.poll_results(queries.poll_or_none(poll_id), AnonymousUser())
         assert results.voters == 6 and sum(results.counts.values()) == 6
+
+
+def test_reactions_are_rate_limited(make_app):
+    app = make_app(FORUM_RATE_LIMITS="default")
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    thread = make_thread(app, alice)
+    post = reply_with(app, bruno, thread, body="Une réponse à applaudir.")
+    client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+    token = client.csrf_token()
+    answers = [
+        client.post(f"/posts/{post.id}/react", data={"csrf_token": token, "reaction": "merci"})
+        for _ in range(31)
+    ]
+    assert [a.status_code for a in answers[:30]] == [302] * 30
+    assert answers[30].status_code == 429
