@@ -118,6 +118,7 @@ def _init_extensions(app: Flask, root: str) -> None:
 def _register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts
     from forum.admin.views import bp as admin
+    from forum.debate.views import bp as debate
     from forum.directory.contact_views import bp as contacts
     from forum.directory.views import bp as directory
     from forum.discussions.views import bp as discussions
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         messages,
         directory,
         contacts,
+        debate,
     ):
         app.register_blueprint(blueprint)
 

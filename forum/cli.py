@@ -108,10 +108,12 @@ def reindex() -> None:
 @forum_cli.command("seed-demo")
 def seed_demo() -> None:
     """Load the French demo content (idempotent); prints the demo accounts."""
+    from forum.debate.demo import seed as seed_debate
     from forum.demo import seed
 
     with write_intent():
         accounts_created = seed()
+        seed_debate()
     if accounts_created is None:
         click.echo("Le contenu de démonstration est déjà chargé.")
         return

@@ -96,6 +96,15 @@ class Action(StrEnum):
     MEDIATION_QUEUE = "mediation:queue"
     MEDIATOR_SET = "mediator:set"
     CONTACT_REPORT = "contact:report"
+    POST_REACT = "post:react"
+    POLL_CREATE = "poll:create"
+    POLL_VOTE = "poll:vote"
+    POLL_CLOSE = "poll:close"
+    POLL_EXPORT = "poll:export"
+    SYNTHESIS_EDIT = "synthesis:edit"
+    SYNTHESIS_VIEW = "synthesis:view"
+    SYNTHESIS_APPROVE = "synthesis:approve"
+    SYNTHESIS_PUBLISH = "synthesis:publish"
 
 
 Rule = Callable[[Any, Any], bool]
@@ -306,7 +315,16 @@ class ThreadRights:
     and state of post, thread and theme.
     """
 
-    __slots__ = ("admin", "moderates", "open", "replies", "thread_id", "user_id", "writer")
+    __slots__ = (
+        "admin",
+        "moderates",
+        "open",
+        "reacts",
+        "replies",
+        "thread_id",
+        "user_id",
+        "writer",
+    )
 
     def __init__(self, user, thread) -> None:
         self.thread_id = thread.id
@@ -317,6 +335,7 @@ class ThreadRights:
         self.admin = _admin(user)
         self.replies = _post_reply(user, thread)
         self.open = _open_for_writing(thread)
+        self.reacts = self.writer and _reactable(thread)
 
     def post(self, post) -> frozenset[Action]:
         """The actions allowed on ``post``, a post of this thread."""
@@ -346,6 +365,8 @@ class ThreadRights:
             allowed.append(Action.POST_APPROVE)
         if self.moderates and not post.is_opening:
             allowed.append(Action.POST_SPLIT)
+        if self.reacts and not owns and not (deleted or hidden or pending):
+            allowed.append(Action.POST_REACT)
         return frozenset(allowed)
 
 
@@ -810,6 +831,127 @@ def _contact_report(user, obj=None) -> bool:
     return _admin(user)
 
 
+# -- structured debate: reactions, polls, synthesis -------------------------------------------
+
+
+def _reactable(thread) -> bool:
+    """Reactions and votes stay possible in a locked thread, not in a merged or archived one."""
+    return not thread.merged_into_id and not thread.theme.is_archived
+
+
+@rule(Action.POST_REACT)
+def _post_react(user, post) -> bool:
+    """Members who may write react to others' visible posts (never to their own)."""
+    return (
+        _writer(user)
+        and not _owns(user, post)
+        and not (post.is_deleted or post.is_hidden or post.is_pending)
+        and _reactable(post.thread)
+    )
+
+
+@rule(Action.POLL_CREATE)
+def _poll_create(user, thread) -> bool:
+    """The thread's author (while they may reply in it) or a moderator of its theme."""
+    if not _reactable(thread) or not _thread_view(user, thread):
+        return False
+    if _moderates(user, thread.theme_id):
+        return _member(user)
+    return _owns_thread(user, thread) and _post_reply(user, thread)
+
+
+@rule(Action.POLL_VOTE)
+def _poll_vote(user, poll) -> bool:
+    return (
+        _writer(user)
+        and not poll.is_closed()
+        and _reactable(poll.thread)
+        and _thread_view(user, poll.thread)
+    )
+
+
+def _runs_poll(user, poll) -> bool:
+    return _member(user) and (poll.author_id == user.id or _moderates(user, poll.thread.theme_id))
+
+
+@rule(Action.POLL_CLOSE)
+def _poll_close(user, poll) -> bool:
+    """Close by hand: the poll's author or a moderator of the theme, while it is open."""
+    return not poll.is_closed() and _runs_poll(user, poll)
+
+
+@rule(Action.POLL_EXPORT)
+def _poll_export(user, poll) -> bool:
+    """The results as CSV: the poll's author and the theme's moderators."""
+    return _runs_poll(user, poll)
+
+
+@rule(Action.SYNTHESIS_EDIT)
+def _synthesis_edit(user, thread) -> bool:
+    """A moderator of the theme; the thread's author too where the theme allows it."""
+    if thread.merged_into_id or not _member(user):
+        return False
+    if _moderates(user, thread.theme_id):
+        return True
+    return (
+        thread.theme.synthesis_by_authors
+        and _owns_thread(user, thread)
+        and _writer(user)
+        and not thread.theme.is_archived
+    )
+
+
+def _participates(user, thread) -> bool:
+    """Wrote a visible post in the thread (one query, for members only)."""
+    if not _member(user):
+        return False
+    return (
+        db.session.execute(
+            select(Post.id)
+            .where(
+                Post.thread_id == thread.id,
+                Post.author_id == user.id,
+                Post.deleted_at.is_(None),
+                Post.hidden_at.is_(None),
+                Post.pending_at.is_(None),
+            )
+            .limit(1)
+        ).scalar()
+        is not None
+    )
+
+
+@rule(Action.SYNTHESIS_VIEW)
+def _synthesis_view(user, synthesis) -> bool:
+    """Published: every reader of the thread. A draft: its editors and the participants."""
+    if not _thread_view(user, synthesis.thread):
+        return False
+    if synthesis.is_published or _synthesis_edit(user, synthesis.thread):
+        return True
+    return _participates(user, synthesis.thread)
+
+
+@rule(Action.SYNTHESIS_APPROVE)
+def _synthesis_approve(user, synthesis) -> bool:
+    """The approval round: participants of the thread, on a draft written by someone else."""
+    return (
+        not synthesis.is_published
+        and _writer(user)
+        and synthesis.author_id != user.id
+        and _thread_view(user, synthesis.thread)
+        and _participates(user, synthesis.thread)
+    )
+
+
+@rule(Action.SYNTHESIS_PUBLISH)
+def _synthesis_publish(user, synthesis) -> bool:
+    """Its author (while they may still edit it) or a moderator of the theme."""
+    thread = synthesis.thread
+    if not _synthesis_edit(user, thread):
+        return False
+    return synthesis.author_id == user.id or _moderates(user, thread.theme_id)
+
+
 def can(user, action: Action | str, obj: Any = None) -> bool:
     """Whether ``user`` (a User or the anonymous visitor) may do ``action`` to ``obj``."""
     return _RULES[Action(action)](user, obj)
@@ -824,6 +966,7 @@ _WRITING |= {
     Action.OFFER_CREATE,
     Action.OFFER_CONTACT,
 }
+_WRITING |= {Action.POST_REACT, Action.POLL_VOTE}
 
 
 def ensure(user, action: Action | str, obj: Any = None) -> None:

@@ -24,8 +24,8 @@ BUDGETS = {
     "/": (4, 6),
     "/themes/services-publics": (2, 5),
     "/themes/services-publics?page=2": (2, 5),
-    "/threads/{thread}": (4, 6),
-    "/threads/{thread}/branch/{branch}": (6, 9),
+    "/threads/{thread}": (6, 8),
+    "/threads/{thread}/branch/{branch}": (7, 10),
     "/users/auteur": (4, 6),  # + the member's organisations; member: whether they blocked them
     "/search?q=logement": (5, 6),
     "/feeds/latest.atom": (2, 3),

@@ -145,6 +145,7 @@ SEMINAR_MATRIX = {
 
 
 def test_every_action_is_in_a_matrix():
+    from tests.debate.test_permissions import DEBATE_MATRIX
     from tests.directory.test_permissions import MATRIX as DIRECTORY_MATRIX
     from tests.moderation.test_matrix import MATRIX as MODERATION_MATRIX
 
@@ -158,6 +159,7 @@ def test_every_action_is_in_a_matrix():
 
     covered |= {action for action, _target in PRIVACY_MATRIX}
     covered |= {action.value for action, _obj, _allowed in DIRECTORY_MATRIX}
+    covered |= {action for action, _obj, _state in DEBATE_MATRIX}
     assert covered == {a.value for a in Action}
 
 

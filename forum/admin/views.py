@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from forum.accounts.models import Role, User
 from forum.accounts.services import username_key
+from forum.debate import services as debate
 from forum.discussions import services
 from forum.discussions.forms import ThemeForm
 from forum.discussions.models import Theme
@@ -51,7 +52,7 @@ def edit_theme(theme_id: int | None = None):
     form = ThemeForm(obj=theme, archived=bool(theme and theme.is_archived))
     if form.validate_on_submit():
         try:
-            services.save_theme(
+            saved = services.save_theme(
                 current_user,
                 theme,
                 name=form.name.data,
@@ -60,6 +61,7 @@ def edit_theme(theme_id: int | None = None):
                 position=form.position.data or 0,
                 archived=form.archived.data,
             )
+            debate.set_synthesis_by_authors(current_user, saved, form.synthesis_by_authors.data)
         except Refused as exc:
             form.form_errors.append(exc.message)
         else:

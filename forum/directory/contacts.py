@@ -222,7 +222,7 @@ def take(mediator: User, request: ContactRequest) -> ContactRequest:
     request.mediator_id = mediator.id
     request.taken_at = utcnow()
     join_conversation(request, mediator)
-    log.record(mediator, "contact_take", contact_request=request.id)
+    log.record(mediator, "contact:take", contact_request=request.id)
     db.session.commit()
     notify.contact(request, DirectoryEvent.MEDIATION_TAKEN, _parties(request))
     return request
@@ -240,7 +240,7 @@ def close(mediator: User, request: ContactRequest, outcome: str, summary: str) -
     request.summary = _clean(summary, 5, 5000, _("Le résumé"))
     request.outcome = outcome
     request.closed_at = utcnow()
-    log.record(mediator, "contact_close", contact_request=request.id, outcome=outcome)
+    log.record(mediator, "contact:close", contact_request=request.id, outcome=outcome)
     db.session.commit()
     notify.contact(request, DirectoryEvent.MEDIATION_CLOSED, _parties(request))
     return request
@@ -335,7 +335,7 @@ def set_mediator(admin: User | None, user: User, on: bool = True) -> None:
             db.session.add(Mediator(user_id=user.id, appointed_by_id=getattr(admin, "id", None)))
     elif row is not None:
         db.session.delete(row)
-    log.record(admin, "mediator_set" if on else "mediator_unset", user_id=user.id)
+    log.record(admin, "mediator:set" if on else "mediator:unset", user_id=user.id)
     db.session.commit()
 
 

@@ -340,7 +340,7 @@ def verify(moderator: User, organisation: Organisation, verified: bool = True) -
     organisation.verified_by_id = moderator.id if verified else None
     log.record(
         moderator,
-        "organisation_verify" if verified else "organisation_unverify",
+        "organisation:verify" if verified else "organisation:unverify",
         organisation=organisation.slug,
         name=organisation.name,
     )
@@ -390,7 +390,7 @@ def merge(moderator: User, duplicate: Organisation, target: Organisation, reason
     search.unindex_organisation(duplicate)
     log.record(
         moderator,
-        "organisation_merge",
+        "organisation:merge",
         reason=reason,
         organisation=duplicate.slug,
         into=target.slug,

@@ -27,11 +27,14 @@ class ReplyForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1)],
         render_kw={"hidden": True},
     )
+    #: The reply's stance towards the post it answers (forum.debate.positions checks it).
+    position = StringField("", [Optional(), Length(max=10)], default="")
 
 
 class EditForm(FlaskForm):
     body = TextAreaField(_l("Message"), _BODY)
     reason = StringField(_l("Raison de la modification (facultatif)"), [Length(max=300)])
+    position = StringField("", [Optional(), Length(max=10)], default="")
 
 
 class ConfirmForm(FlaskForm):
@@ -44,3 +47,6 @@ class ThemeForm(FlaskForm):
     description = TextAreaField(_l("Description"), [Length(max=2000)])
     position = IntegerField(_l("Ordre"), [Optional(), NumberRange(min=0, max=10_000)], default=0)
     archived = BooleanField(_l("Archivé (lecture seule)"))
+    synthesis_by_authors = BooleanField(
+        _l("Les auteur·rices des fils peuvent rédiger la synthèse de leur fil")
+    )

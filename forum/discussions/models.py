@@ -57,6 +57,8 @@ class Theme(TimestampMixin, db.Model):
     thread_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     post_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_post_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Thread authors may draft their thread's synthesis (moderators always may).
+    synthesis_by_authors: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     @property
     def is_archived(self) -> bool:
@@ -150,6 +152,8 @@ class Post(TimestampMixin, db.Model):
     pending_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Distinct members with an open report on this post; moved in SQL under the row lock.
     open_report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: A reply's stance towards the post it answers (forum.debate.models.Position), or None.
+    position: Mapped[str | None] = mapped_column(String(10))
 
     #: Every post has a thread: joined loads use an inner join. (With an outer one, SQLite
     #: materialises "threads JOIN themes" — the theme is always joined — scanning every thread.)

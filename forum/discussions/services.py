@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum import content
 from forum.accounts.models import User
 from forum.db import after_commit, utcnow
+from forum.debate import positions
 from forum.discussions.models import (
     MAX_STORED_DEPTH,
     Post,
@@ -229,14 +230,23 @@ def create_thread(
     return thread
 
 
-def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -> Post:
+def reply(
+    author: User,
+    thread: Thread,
+    body: str,
+    parent: Post | None = None,
+    *,
+    position: str | None = None,
+) -> Post:
     """Add a reply to ``parent`` (the opening post when None) in ``thread``.
 
     Everything that only reads (checks, screening, rendering) comes before the first
     write, so that on SQLite the write lock is held for the writes alone when the view
     reads first (:func:`forum.db.reads_first`).
 
-    :raise Refused: bad body, or a parent that cannot be answered.
+    ``position``: the reply's stance towards ``parent`` (:mod:`forum.debate.positions`).
+
+    :raise Refused: bad body or position, or a parent that cannot be answered.
     :raise 403: ``author`` may not reply in this thread.
     """
     ensure(author, Action.POST_REPLY, thread)
@@ -258,6 +268,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         )
     if parent.depth >= MAX_STORED_DEPTH:
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
+    position = positions.checked(author.id, parent, position)
     rendered = _render(body)
 
     rank = db.session.execute(_NEXT_RANK, {"parent": parent.id}).scalar_one()
@@ -270,6 +281,7 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
         "depth": parent.depth + 1,
         "created_at": now,
         "pending_at": pending_at,
+        "position": position,
         **rendered,
     }
     # Inserted on the table, then handed to the session as the row it is: the unit of
@@ -294,10 +306,14 @@ def reply(author: User, thread: Thread, body: str, parent: Post | None = None) -
     return post
 
 
-def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
+def edit_post(
+    editor: User, post: Post, body: str, reason: str = "", *, position: str | None = None
+) -> Post:
     """Replace a post's body, keeping the previous one as a revision.
 
-    :raise Refused: bad body or reason.
+    ``position``: a new stance towards the post answered ("" for none; None keeps it).
+
+    :raise Refused: bad body, reason or position.
     :raise 403: ``editor`` may not edit this post.
     """
     ensure(editor, Action.POST_EDIT, post)
@@ -313,6 +329,13 @@ def edit_post(editor: User, post: Post, body: str, reason: str = "") -> Post:
         )
     verdict = screening.screen(editor, None, body)
     body = verdict.body
+    if position is not None:
+        parent = db.session.get(Post, post.parent_id) if post.parent_id else None
+        position = positions.checked(post.author_id, parent, position)
+        if position != post.position:
+            post.position = position
+            if body == post.body_source:
+                db.session.commit()
     if body == post.body_source:
         return post
     rendered = _render(body)

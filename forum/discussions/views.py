@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from forum import content
 from forum.db import reads_first
+from forum.debate import queries as debate
 from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
@@ -137,8 +138,12 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         per_page=config["FORUM_POSTS_PER_PAGE"],
         size_hint=None if branch else thread.reply_count + 1,
     )
+    arguments_only = request.args.get("arguments") == "1"
+    if arguments_only:
+        forest = debate.arguments_only(forest)
     new_after = state.last_read_post_id if state is not None else None
     rights = ThreadRights(current_user, thread)
+    debate_view = debate.page_view(thread, page.items, current_user, rights, branch=branch)
     unread_here = [p.id for p in page.items if new_after is not None and p.id > new_after]
     html = render_template(
         "discussions/thread.html",
@@ -156,6 +161,8 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         reply_form=ReplyForm(formdata=None) if rights.replies and not branch else None,
         session_links=seminars.links_for_thread(thread.id),
         split_links=_split_links(thread),
+        debate=debate_view,
+        arguments_only=arguments_only,
     )
     whole = not branch and page.number == 1 and not page.has_next
     reading.record_read(current_user, thread, page.items, state, whole=whole)
@@ -232,7 +239,9 @@ def reply(thread_id: int):
         parent = None
     elif form.validate_on_submit():
         try:
-            post = services.reply(current_user, thread, form.body.data, parent)
+            post = services.reply(
+                current_user, thread, form.body.data, parent, position=form.position.data or ""
+            )
         except Refused as exc:
             form.form_errors.append(exc.message)
         else:
@@ -256,10 +265,16 @@ def reply(thread_id: int):
 def edit_post(post_id: int):
     post = _post_or_404(post_id)
     ensure(current_user, Action.POST_EDIT, post)
-    form = EditForm(data={"body": post.body_source})
+    form = EditForm(data={"body": post.body_source, "position": post.position or ""})
     if form.validate_on_submit():
         try:
-            services.edit_post(current_user, post, form.body.data, form.reason.data or "")
+            services.edit_post(
+                current_user,
+                post,
+                form.body.data,
+                form.reason.data or "",
+                position=form.position.data or "",
+            )
         except Refused as exc:
             form.form_errors.append(exc.message)
         else:

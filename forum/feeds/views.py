@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import AnonymousUser
+from forum.debate import synthesis as debate_synthesis
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.news.queries import published as published_news
@@ -160,7 +161,10 @@ def news():
 @bp.route("/threads/<int:thread_id>.atom")
 def thread(thread_id: int):
     # Beyond a 32-bit integer PostgreSQL would refuse the comparison itself.
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    # The thread and its published synthesis (an entry of the feed), in one query.
+    thread, published = (
+        debate_synthesis.thread_with_published(thread_id) if thread_id <= MAX_ID else (None, None)
+    )
     if thread is None or not can(READER, Action.THREAD_VIEW, thread):
         abort(404)
     self_url = url_for(".thread", thread_id=thread_id, _external=True)
@@ -196,6 +200,17 @@ def thread(thread_id: int):
         entry.updated(_aware(updated))
         entry.content(post.body_html, type="html")
         dates.append(updated)
+    if published is not None:
+        url = url_for("debate.synthesis_page", thread_id=thread.id, _external=True)
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(_("Synthèse du débat : %(title)s", title=thread.title))
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.author({"name": published.author.username})
+        entry.published(_aware(published.published_at))
+        entry.updated(_aware(max(published.updated_at, published.published_at)))
+        entry.content(debate_synthesis.html_for_feed(published), type="html")
+        dates.append(max(published.updated_at, published.published_at))
     return _respond(feed, dates)
 
 

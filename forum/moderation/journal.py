@@ -219,6 +219,71 @@ def _word(added: bool) -> Callable[[LogEntry, Context], Markup]:
 
 
 #: Every action code the services write, and how to tell it.
+def _organisation(entry: LogEntry, _ctx: Context, key: str = "organisation") -> Markup:
+    details = entry.details_dict
+    slug, name = details.get(key), details.get("name") if key == "organisation" else None
+    if not slug:
+        return Markup.escape(_("une organisation"))
+    return _link(url_for("directory.organisation", slug=slug), name or slug)
+
+
+def _organisation_act(message) -> Callable[[LogEntry, Context], Markup]:
+    """An act on an organisation: ``message`` names %(organisation)s (and %(user)s)."""
+    return lambda entry, ctx: _say(
+        message, organisation=_organisation(entry, ctx), user=_user(entry, ctx)
+    )
+
+
+def _org_merge(entry: LogEntry, ctx: Context) -> Markup:
+    return _say(
+        _l("a fusionné l'organisation %(organisation)s dans %(into)s"),
+        organisation=_organisation(entry, ctx),
+        into=_organisation(entry, ctx, key="into"),
+    )
+
+
+def _contact_act(message) -> Callable[[LogEntry, Context], Markup]:
+    def tell(entry: LogEntry, _ctx: Context) -> Markup:
+        number = entry.details_dict.get("contact_request")
+        request = (
+            _link(
+                url_for("contacts.contact", contact_id=number),
+                _("la demande de mise en relation %(number)s", number=number),
+            )
+            if isinstance(number, int)
+            else Markup.escape(_("une demande de mise en relation"))
+        )
+        outcome = entry.details_dict.get("outcome") or ""
+        return _say(message, request=request, outcome=outcome)
+
+    return tell
+
+
+def _message_act(message) -> Callable[[LogEntry, Context], Markup]:
+    """Acts on a private message: never a link into the conversation (it is private)."""
+    return lambda entry, ctx: _say(
+        message, number=entry.details_dict.get("message_id", "?"), user=_user(entry, ctx)
+    )
+
+
+def _poll_close(entry: LogEntry, ctx: Context) -> Markup:
+    return _say(
+        _l("a clos le sondage « %(question)s » du fil %(thread)s"),
+        question=entry.details_dict.get("question", ""),
+        thread=_thread(entry.thread_id, ctx),
+    )
+
+
+def _erase(entry: LogEntry, ctx: Context) -> Markup:
+    with_posts = entry.details_dict.get("with_posts")
+    message = (
+        _l("a effacé le compte %(user)s et ses messages")
+        if with_posts
+        else _l("a effacé le compte %(user)s, ses messages restant sous un nom anonyme")
+    )
+    return _say(message, user=_user(entry, ctx))
+
+
 SENTENCES: dict[str, Callable[[LogEntry, Context], Markup]] = {
     "post:hide": _post_act(_l("a masqué %(post)s de %(user)s")),
     "post:auto-hide": _post_act(_l("a masqué %(post)s de %(user)s, signalé par plusieurs membres")),
@@ -245,6 +310,29 @@ SENTENCES: dict[str, Callable[[LogEntry, Context], Markup]] = {
     "report:uphold": _report(upheld=True),
     "word:add": _word(added=True),
     "word:remove": _word(added=False),
+    "user:erase": _erase,
+    "organisation:verify": _organisation_act(_l("a vérifié l'organisation %(organisation)s")),
+    "organisation:unverify": _organisation_act(
+        _l("a retiré la vérification de l'organisation %(organisation)s")
+    ),
+    "organisation:merge": _org_merge,
+    "organisation:orphaned": _organisation_act(
+        _l(
+            "a constaté que l'organisation %(organisation)s n'a plus de représentant·e après "
+            "l'effacement du compte %(user)s : confiez-la à un·e de ses membres"
+        )
+    ),
+    "mediator:set": _user_act(_l("a nommé %(user)s médiateur·rice")),
+    "mediator:unset": _user_act(_l("a retiré à %(user)s le rôle de médiateur·rice")),
+    "contact:take": _contact_act(_l("a pris en charge la médiation de %(request)s")),
+    "contact:close": _contact_act(_l("a clos la médiation de %(request)s (issue : %(outcome)s)")),
+    "message:view-context": _message_act(
+        _l(
+            "a lu le message privé %(number)s de %(user)s et son contexte, à la suite d'un signalement"
+        )
+    ),
+    "message:hide": _message_act(_l("a masqué le message privé %(number)s de %(user)s")),
+    "poll:close": _poll_close,
 }
 
 

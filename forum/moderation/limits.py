@@ -31,6 +31,8 @@ POLICIES = {
         "thread": "20 per day",
         "thread_new_account": "5 per day",
         "report": "20 per day",
+        "react": "30 per minute",
+        "vote": "20 per minute",
     },
     "relaxed": {
         "login_ip": "600 per minute",
@@ -41,6 +43,8 @@ POLICIES = {
         "thread": "10000 per day",
         "thread_new_account": "10000 per day",
         "report": "10000 per day",
+        "react": "1000 per second",
+        "vote": "1000 per second",
     },
 }
 
@@ -109,6 +113,20 @@ thread = limiter.shared_limit(
 report = limiter.shared_limit(
     lambda: _policy("report"),
     "report",
+    key_func=_user_key,
+    methods=["POST"],
+    error_message=_message,
+)
+react = limiter.shared_limit(
+    lambda: _policy("react"),
+    "react",
+    key_func=_user_key,
+    methods=["POST"],
+    error_message=_message,
+)
+vote = limiter.shared_limit(
+    lambda: _policy("vote"),
+    "vote",
     key_func=_user_key,
     methods=["POST"],
     error_message=_message,

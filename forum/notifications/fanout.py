@@ -543,3 +543,54 @@ def notify_directory(
     except Exception:
         db.session.rollback()
         current_app.logger.exception("directory notifications (%s) failed", event)
+
+
+#: A post's author hears of reactions to it at most once in this delay.
+REACTION_NOTICE_EVERY = timedelta(hours=1)
+
+
+def notify_reaction(post: Post, actor: User) -> None:
+    """Tell ``post``'s author that ``actor`` reacted to it (after the reaction's commit).
+
+    At most one notification per post and hour: the reactions that follow within the
+    hour are counted on the post, not rung again. Never raises.
+    """
+    try:
+        with write_intent():
+            author = db.session.get(User, post.author_id)
+            since = utcnow() - REACTION_NOTICE_EVERY
+            recent = db.session.execute(
+                select(Notification.id)
+                .where(
+                    Notification.post_id == post.id,
+                    Notification.user_id == post.author_id,
+                    Notification.kind == Kind.REACTION.value,
+                    Notification.created_at >= since,
+                )
+                .limit(1)
+            ).scalar()
+            thread = db.session.get(Thread, post.thread_id)
+            if recent is not None or author is None or not can(author, Action.THREAD_VIEW, thread):
+                db.session.rollback()
+                return
+            with force_locale(author.locale or "fr"):
+                headline = _(
+                    "%(actor)s a réagi à votre message dans « %(title)s »",
+                    actor=actor.username,
+                    title=thread.title,
+                )
+            payload = Event(
+                kind_of={author.id: Kind.REACTION},
+                fields={"actor_id": actor.id, "thread_id": thread.id, "post_id": post.id},
+                mail={
+                    "headline": headline,
+                    "title": thread.title,
+                    "actor_name": actor.username,
+                    "url": mail.external_url("discussions.permalink", post_id=post.id),
+                },
+            )
+            mail_ids = _fan_out([author], payload)
+        mail.deliver_quietly(mail_ids)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("reaction notification failed")

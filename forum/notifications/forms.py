@@ -33,3 +33,4 @@ class PreferencesForm(FlaskForm):
     moderation = SelectField(KIND_LABELS[Kind.MODERATION], choices=_delivery_choices)
     message = SelectField(KIND_LABELS[Kind.MESSAGE], choices=_delivery_choices)
     directory = SelectField(KIND_LABELS[Kind.DIRECTORY], choices=_delivery_choices)
+    reaction = SelectField(KIND_LABELS[Kind.REACTION], choices=_delivery_choices)

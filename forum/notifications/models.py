@@ -44,6 +44,7 @@ class Kind(StrEnum):
     MODERATION = "moderation"
     MESSAGE = "message"
     DIRECTORY = "directory"
+    REACTION = "reaction"
 
 
 class SeminarEvent(StrEnum):
@@ -93,6 +94,7 @@ DEFAULT_DELIVERY = {
     Kind.NEW_THREAD: Delivery.DIGEST,
     Kind.MESSAGE: Delivery.IMMEDIATELY,
     Kind.DIRECTORY: Delivery.IMMEDIATELY,
+    Kind.REACTION: Delivery.DIGEST,
 }
 
 KIND_LABELS = {
@@ -104,6 +106,7 @@ KIND_LABELS = {
     Kind.MODERATION: _l("Décisions de la modération qui me concernent"),
     Kind.MESSAGE: _l("Messages privés"),
     Kind.DIRECTORY: _l("Mises en relation, et nouvelles offres qui répondent à mes besoins"),
+    Kind.REACTION: _l("Réactions à mes messages (au plus une par heure et par message)"),
 }
 
 DELIVERY_LABELS = {

@@ -167,7 +167,8 @@ def _leave_organisations(user_id: int) -> None:
                     None,
                     "organisation:orphaned",
                     user_id=user_id,
-                    organisation=membership.organisation_id,
+                    organisation=membership.organisation.slug,
+                    name=membership.organisation.name,
                 )
                 continue
         if membership.role != MemberRole.PENDING.value:

@@ -25,6 +25,16 @@ from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import User
 from forum.db import utcnow
+from forum.debate.models import (
+    Poll,
+    PollOption,
+    PollVote,
+    PollVoter,
+    Reaction,
+    Synthesis,
+    SynthesisApproval,
+    SynthesisRevision,
+)
 from forum.directory.models import (
     ContactRequest,
     Mediator,
@@ -408,6 +418,66 @@ def _organisations(user: User) -> dict:
     }
 
 
+def _debate(user: User) -> dict:
+    """Reactions given, polls opened and votes cast, syntheses written or approved."""
+    reactions = db.session.execute(
+        select(Reaction).where(Reaction.user_id == user.id).order_by(Reaction.created_at)
+    ).scalars()
+    polls = db.session.execute(
+        select(Poll).where(Poll.author_id == user.id).order_by(Poll.id)
+    ).scalars()
+    votes = db.session.execute(
+        select(Poll.id, Poll.question, PollOption.label)
+        .join(PollVote, PollVote.poll_id == Poll.id)
+        .join(PollOption, PollOption.id == PollVote.option_id)
+        .where(PollVote.user_id == user.id)
+        .order_by(Poll.id, PollOption.rank)
+    )
+    voted_at = dict(
+        db.session.execute(
+            select(PollVoter.poll_id, PollVoter.voted_at).where(PollVoter.user_id == user.id)
+        ).all()
+    )
+    written = db.session.execute(
+        select(Synthesis).where(Synthesis.author_id == user.id).order_by(Synthesis.id)
+    ).scalars()
+    approved = db.session.execute(
+        select(SynthesisApproval).where(SynthesisApproval.user_id == user.id)
+    ).scalars()
+    return {
+        "reactions": [
+            {"post_id": r.post_id, "reaction": r.kind, "created_at": _iso(r.created_at)}
+            for r in reactions
+        ],
+        "polls_opened": [
+            {"id": p.id, "thread_id": p.thread_id, "question": p.question} for p in polls
+        ],
+        "votes": [
+            {
+                "poll_id": poll_id,
+                "question": question,
+                "option": label,
+                "voted_at": _iso(voted_at.get(poll_id)),
+            }
+            for poll_id, question, label in votes
+        ],
+        "syntheses_written": [
+            {
+                "thread_id": sy.thread_id,
+                "consensus": sy.consensus,
+                "disagreements": sy.disagreements,
+                "questions": sy.questions,
+                "proposals": sy.proposals,
+                "published_at": _iso(sy.published_at),
+            }
+            for sy in written
+        ],
+        "syntheses_approved": [
+            {"synthesis_id": a.synthesis_id, "at": _iso(a.created_at)} for a in approved
+        ],
+    }
+
+
 #: (file, what it holds, builder): the export's content, in the order of index.html.
 SECTIONS: list[tuple[str, str, Callable]] = [
     ("profile.json", "Votre compte et votre profil : pseudo, adresse, champs publics, rôle, sanctions en cours.", _profile),
@@ -421,6 +491,7 @@ SECTIONS: list[tuple[str, str, Callable]] = [
     ("notifications.json", "Vos notifications.", _notifications),
     ("conversations.json", "Vos conversations privées, avec les messages que vous y voyez.", _conversations),
     ("blocks.json", "Les comptes que vous avez bloqués.", _blocks),
+    ("debate.json", "Vos réactions, les sondages ouverts et vos votes, les synthèses écrites ou approuvées.", _debate),
     ("organisations.json", "Vos organisations, les offres et besoins que vous avez publiés, ceux que vous suivez, vos demandes de mise en relation.", _organisations),
 ]  # fmt: skip
 
@@ -448,6 +519,12 @@ EXPORTED: dict[type, str] = {
     OfferFollow: "organisations.json",
     ContactRequest: "organisations.json",
     Mediator: "profile.json",
+    Reaction: "debate.json",
+    Poll: "debate.json",
+    PollVote: "debate.json",
+    PollVoter: "debate.json",
+    Synthesis: "debate.json",
+    SynthesisApproval: "debate.json",
 }
 #: Models that refer to members but stay out of the export, and why.
 EXCLUDED: dict[type, str] = {
@@ -459,6 +536,7 @@ EXCLUDED: dict[type, str] = {
     Seminar: "séminaires publics créés par les organisateur·rices",
     Organisation: "fiches publiques des organisations ; celles du membre sont dans organisations.json",
     DataExport: "les demandes d'export elles-mêmes",
+    SynthesisRevision: "versions antérieures d'une synthèse, texte de modération du fil",
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from forum.db import utcnow
+from forum.debate import synthesis as debate_synthesis
 from forum.discussions.models import Theme, Thread
 from forum.extensions import db
 from forum.forms import form_page
@@ -382,8 +383,11 @@ def session(session_id: int):
         .order_by(SessionThread.kind, Thread.last_post_at.desc())
     ).scalars()
     links = list(links)
+    follow_up_ids = [link.thread_id for link in links if link.kind == "follow_up"]
     return render_template(
         "seminars/session.html",
+        syntheses=_follow_up_syntheses(follow_up_ids),
+        synthesis_titles=debate_synthesis.section_titles(),
         session=session,
         seminar=session.seminar,
         preparation=[link for link in links if link.kind == "preparation"],
@@ -392,6 +396,13 @@ def session(session_id: int):
         minutes_form=MinutesForm(formdata=None, data={"minutes": session.minutes_source}),
         link_form=LinkThreadForm(formdata=None),
     )
+
+
+def _follow_up_syntheses(thread_ids: list[int]) -> dict[int, dict]:
+    """The published syntheses of the follow-up threads, by thread id (two queries at most)."""
+    found = debate_synthesis.published_for_threads(thread_ids)
+    rendered = debate_synthesis.render_many(list(found.values()), current_user)
+    return {thread_id: rendered[synthesis.id] for thread_id, synthesis in found.items()}
 
 
 def _thread_page(session: Session, service, heading: str):

@@ -155,8 +155,8 @@ def test_moderators_verify_and_merge_in_the_log(app):
         assert _get(Offer, offer).organisation_id == kept.id
         actions = db.session.execute(select(LogEntry.action, LogEntry.actor_id)).all()
         assert sorted(actions) == [
-            ("organisation_merge", modo.id),
-            ("organisation_verify", modo.id),
+            ("organisation:merge", modo.id),
+            ("organisation:verify", modo.id),
         ]
         with pytest.raises(Forbidden):  # a merged organisation cannot be merged again
             services.merge(_get(User, modo), _get(Organisation, dup), _get(Organisation, keep))
@@ -351,7 +351,7 @@ def test_mediation_taken_closed_counted_and_reported(app, runner):
         assert report.totals["accord"] == 1
         assert list(report.by_pair) == ["Mouvement syndical → Économie sociale et solidaire"]
         actions = db.session.execute(select(LogEntry.action)).scalars().all()
-        assert {"contact_take", "contact_close", "mediator_set"} <= set(actions)
+        assert {"contact:take", "contact:close", "mediator:set"} <= set(actions)
         mails = db.session.execute(select(func.count(OutboxMail.id))).scalar_one()
         assert mails > 0
     assert "n'est plus" in runner.invoke(args=["forum", "set-mediator", "modo", "--off"]).output

@@ -226,7 +226,7 @@ def test_merged_organisations_redirect_to_the_one_kept(app, client, auth):
     assert client.post_form(f"/organisations/{keep.slug}/verify").status_code == 302
     assert "vérifiée" in client.get(f"/organisations/{keep.slug}").get_data(as_text=True)
     log = client.get("/moderation/log").get_data(as_text=True)
-    assert "organisation_merge" in log and "organisation_verify" in log
+    assert "organisation:merge" in log and "organisation:verify" in log
 
 
 def test_join_requests_over_http(app, client, auth):

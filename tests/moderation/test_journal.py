@@ -18,7 +18,9 @@ from forum.moderation.models import LogEntry, SanctionKind
 from tests.factories import PASSWORD, make_reply, make_thread, make_user, opening_post
 
 FORUM = Path(__file__).parents[2] / "forum"
-CODE = re.compile(r"\"((?:post|thread|user|report|word):[a-z-]+)\"")
+CODE = re.compile(
+    r"\"((?:post|thread|user|report|word|organisation|mediator|contact|message|poll):[a-z-]+)\""
+)
 
 
 def written_codes() -> set[str]:

@@ -1,0 +1,146 @@
+"""The 500-post thread page with positions and reactions against the same page without them.
+
+``python -m bench.debate``: builds two 500-post threads of the same shape in a fresh SQLite
+file (through the services), one without any position or reaction, the other with a
+position on every reply and 0 to 3 reactions per post; renders their pages in-process
+(the Flask test client, no network) as an anonymous reader and as a member, one after
+the other, so that noise on the machine weighs on both alike; compares the medians. Writes its table to ``bench/RESULTS.md`` (section
+"debate"). Slowness alone never fails.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import insert, select, update
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+POSTS = 500
+ROUNDS = 30
+START, END = "<!-- debate -->", "<!-- /debate -->"
+
+
+def _build(app, title: str = "Un long débat"):
+    from forum.accounts import services as accounts
+    from forum.accounts.models import Role, User
+    from forum.discussions import services as discussions
+    from forum.discussions.models import Post, Theme
+    from forum.extensions import db
+
+    with app.app_context():
+        if title == "Un long débat":
+            upgrade()
+        users = list(db.session.execute(select(User).order_by(User.id)).scalars()) or [
+            accounts.register(f"membre{n}", f"membre{n}@exemple.org", "mot de passe solide",
+                              role=Role.MEMBER)
+            for n in range(12)
+        ]  # fmt: skip
+        theme = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
+        thread = discussions.create_thread(users[0], theme, title, "Ouvrons le débat.")
+        posts = []
+        for n in range(POSTS - 1):
+            parent = posts[n // 4] if n >= 4 else None
+            post = discussions.reply(
+                users[1 + n % 11], thread, f"Argument n°{n} : **oui**, mais.", parent
+            )
+            posts.append(post)
+        return thread.id, [p.id for p in posts], [u.id for u in users], Post
+
+
+def _set_debate(app, post_ids, user_ids, on: bool) -> None:
+    from forum.debate.models import Reaction
+    from forum.discussions.models import Post
+    from forum.extensions import db
+
+    with app.app_context():
+        if on:
+            codes = ("pour", "contre", "nuance", "question")
+            for n, post_id in enumerate(post_ids):
+                db.session.execute(
+                    update(Post).where(Post.id == post_id).values(position=codes[n % 4])
+                )
+            rows = [
+                {"post_id": post_id, "user_id": user_ids[(n + k) % len(user_ids)],
+                 "kind": ("d_accord", "merci", "bien_vu")[k]}
+                for n, post_id in enumerate(post_ids)
+                for k in range(n % 4 + 1 if n % 4 < 3 else 0)
+            ]  # fmt: skip
+            db.session.execute(insert(Reaction), rows)
+        db.session.commit()
+
+
+def _time(client, url: str, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
+    return times
+
+
+def main() -> int:
+    from forum import create_app
+
+    workdir = tempfile.mkdtemp(prefix="forum-bench-debate-")
+    os.environ["FORUM_INSTANCE_PATH"] = workdir
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
+            "SECRET_KEY": "bench-debate-secret-key-long-enough-0123456789",
+            "FORUM_RATE_LIMITS": "off",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    plain_id, _ids, _users, _post = _build(app)
+    debate_id, post_ids, user_ids, _post = _build(app, "Un long débat argumenté")
+    _set_debate(app, post_ids, user_ids, True)
+    urls = {False: f"/threads/{plain_id}", True: f"/threads/{debate_id}"}
+    rows = []
+    for viewer in ("anonyme", "membre"):
+        client = app.test_client()
+        if viewer == "membre":
+            client.post(
+                "/auth/login", data={"login": "membre11", "password": "mot de passe solide"}
+            )
+        samples = {False: [], True: []}
+        for on in (False, True):
+            _time(client, urls[on], 2)  # warm up
+        for round_ in range(ROUNDS):
+            for on in (False, True) if round_ % 2 else (True, False):
+                samples[on] += _time(client, urls[on], 1)
+        plain, debate = (statistics.median(samples[k]) for k in (False, True))
+        rows.append((viewer, plain, debate, debate / plain))
+    table = [
+        f"{START}",
+        "### Thread of 500 posts: with positions and reactions vs without (SQLite, in-process)",
+        "",
+        f"`python -m bench.debate` on {time.strftime('%Y-%m-%d')}: median render time of the "
+        "whole page (one page of 500 posts), positions on every reply, 0 to 3 reactions per "
+        "post.",
+        "",
+        "| reader | without ms | with ms | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {v} | {p:.1f} | {d:.1f} | {r:.2f} |" for v, p, d, r in rows),
+        "",
+        f"{END}",
+    ]
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if START in text and END in text:
+        text = text[: text.index(START)] + "\n".join(table) + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(table) + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

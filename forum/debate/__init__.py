@@ -1,0 +1,1 @@
+"""Structured debate: positions of replies, reactions, polls and the thread's synthesis."""

@@ -1,0 +1,202 @@
+"""Reactions and polls: toggling, who reacted, notifications; voting, closing, export."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.db import utcnow, write_intent
+from forum.debate import queries, services
+from forum.debate.models import Poll, PollVote, PollVoter
+from forum.discussions.models import Post, Thread
+from forum.extensions import db, limiter
+from forum.moderation.models import LogEntry
+from forum.notifications.models import Notification
+from tests.debate.conftest import reply_with, user_named
+from tests.factories import make_thread, make_user
+
+
+@pytest.fixture
+def thread_and_post(app):
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    make_user(app, "chloe")
+    thread = make_thread(app, alice, title="Le budget participatif")
+    post = reply_with(app, bruno, thread, position="pour", body="Un budget ouvert à tous.")
+    return thread, post
+
+
+def test_react_toggles_counts_lists_and_notifies_once_an_hour(app, client, auth, thread_and_post):
+    thread, post = thread_and_post
+    auth.login("alice")
+    response = client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
+    assert response.status_code == 302
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert 'value="d_accord" class="reaction-button" aria-pressed="true">d&#39;accord · 1' in page
+    assert "<li>d&#39;accord : alice</li>" in page  # the <details> list
+    client.post_form(f"/posts/{post.id}/react", {"reaction": "merci"})
+    auth.logout()
+    auth.login("chloe")
+    client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
+    listing = client.get(f"/posts/{post.id}/reactions").get_data(as_text=True)
+    assert "alice" in listing and "chloe" in listing and "(2)" in listing
+    with app.app_context():
+        told = db.session.execute(
+            select(func.count()).where(
+                Notification.post_id == post.id, Notification.kind == "reaction"
+            )
+        ).scalar_one()
+        assert told == 1  # three reactions within the hour: one notification
+    # Again: taken back.
+    client.post_form(f"/posts/{post.id}/react", {"reaction": "d_accord"})
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "<li>d&#39;accord : alice</li>" in page
+    bad = client.post_form(f"/posts/{post.id}/react", {"reaction": "bravo"})
+    assert bad.status_code == 400 and "Réaction inconnue" in bad.get_data(as_text=True)
+
+
+def test_no_reaction_on_own_post_nor_when_silenced_nor_anonymous(
+    app, client, auth, thread_and_post
+):
+    _thread, post = thread_and_post
+    assert client.post_form(f"/posts/{post.id}/react", {"reaction": "merci"}).status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Post)).scalar_one() == 2
+    auth.login("bruno")
+    assert client.post_form(f"/posts/{post.id}/react", {"reaction": "merci"}).status_code == 403
+    auth.logout()
+    with app.app_context():
+        user_named("chloe").silenced_until = utcnow() + timedelta(days=2)
+        db.session.commit()
+    auth.login("chloe")
+    refused = client.post_form(f"/posts/{post.id}/react", {"reaction": "merci"})
+    assert refused.status_code == 403
+
+
+def test_poll_created_voted_changed_closed_exported(app, client, auth, thread_and_post):
+    thread, _post = thread_and_post
+    auth.login("alice")
+    form = {
+        "question": "Quel montant consacrer au budget participatif ?",
+        "options": "1 %\n\n3 %\n5 %\n",
+        "results": "after_vote",
+    }
+    response = client.post_form(f"/threads/{thread.id}/poll/new", form)
+    assert response.status_code == 302
+    with app.app_context():
+        poll = db.session.execute(select(Poll)).scalar_one()
+        ids = [option.id for option in poll.options]
+    assert len(ids) == 3
+    too_few = client.post_form(f"/threads/{thread.id}/poll/new", dict(form, options="seul"))
+    assert too_few.status_code == 400 and "entre 2 et 20 options" in too_few.get_data(as_text=True)
+    auth.logout()
+    auth.login("bruno")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert "visibles après votre vote" in page
+    client.post_form(f"/polls/{poll.id}/vote", {"option": str(ids[0])})
+    client.post_form(f"/polls/{poll.id}/vote", {"option": str(ids[2])})  # changed
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert "1 voix (100 %)" in page and "1 votant·e" in page and "<svg" in page
+    two = client.post_form(f"/polls/{poll.id}/vote", {"option": [str(ids[0]), str(ids[1])]})
+    assert two.status_code == 400 and "un seul choix" in two.get_data(as_text=True)
+    assert client.get(f"/polls/{poll.id}.csv").status_code == 403
+    assert client.post_form(f"/polls/{poll.id}/close").status_code == 403
+    auth.logout()
+    auth.login("alice")
+    csv = client.get(f"/polls/{poll.id}.csv").get_data(as_text=True)
+    assert csv == "option,votes\n1 %,0\n3 %,0\n5 %,1\n"
+    assert client.post_form(f"/polls/{poll.id}/close").status_code == 302
+    with app.app_context():
+        entry = db.session.execute(select(LogEntry).where(LogEntry.action == "poll:close")).scalar()
+        assert entry is not None and entry.thread_id == thread.id
+    auth.logout()
+    auth.login("chloe")
+    late = client.post_form(f"/polls/{poll.id}/vote", {"option": str(ids[1])})
+    assert late.status_code == 403
+
+
+def test_poll_closes_by_itself_at_its_date(app, thread_and_post):
+    thread, _post = thread_and_post
+    with app.app_context():
+        poll = services.create_poll(
+            user_named("alice"),
+            db.session.get(Thread, thread.id),
+            question="On se retrouve quand ?",
+            options="mardi\njeudi",
+            closes_at=utcnow() + timedelta(hours=1),
+        )
+        assert not poll.is_closed()
+        assert poll.is_closed(utcnow() + timedelta(hours=2))
+
+
+def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
+    thread, _post = thread_and_post
+    voters = [make_user(app, f"votant{n}") for n in range(6)]
+    with app.app_context():
+        poll = services.create_poll(
+            user_named("alice"),
+            db.session.get(Thread, thread.id),
+            question="Quelle priorité ?",
+            options="logement\ntransport\nsanté",
+            multiple=False,
+        )
+        poll_id, option_ids = poll.id, [option.id for option in poll.options]
+    # Each member votes twice at once (two different options): one vote each remains.
+    jobs = [(voter.id, option_ids[n % 3]) for voter in voters for n in range(2)]
+    barrier = threading.Barrier(len(jobs), timeout=30)
+    errors: list[BaseException] = []
+
+    def run(user_id: int, option_id: int) -> None:
+        try:
+            with app.app_context():
+                from forum.accounts.models import User
+
+                user = db.session.get(User, user_id)
+                poll = queries.poll_or_none(poll_id)
+                db.session.commit()  # end the read: the vote starts its own transaction
+                barrier.wait()
+                # As in a POST request: on SQLite the transaction begins IMMEDIATE.
+                with write_intent():
+                    services.vote(user, poll, [option_id])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    workers = [threading.Thread(target=run, args=job) for job in jobs]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(PollVoter)).scalar_one() == 6
+        votes = db.session.execute(
+            select(PollVote.user_id, func.count()).group_by(PollVote.user_id)
+        ).all()
+        assert len(votes) == 6 and all(n == 1 for _user, n in votes)
+        from forum.accounts.models import AnonymousUser
+
+        results = queries.poll_results(queries.poll_or_none(poll_id), AnonymousUser())
+        assert results.voters == 6 and sum(results.counts.values()) == 6
+
+
+def test_reactions_are_rate_limited(make_app):
+    app = make_app(FORUM_RATE_LIMITS="default")
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    thread = make_thread(app, alice)
+    post = reply_with(app, bruno, thread, body="Une réponse à applaudir.")
+    client.post_form("/auth/login", {"login": "alice", "password": "un mot de passe solide"})
+    token = client.csrf_token()
+    answers = [
+        client.post(f"/posts/{post.id}/react", data={"csrf_token": token, "reaction": "merci"})
+        for _ in range(31)
+    ]
+    assert [a.status_code for a in answers[:30]] == [302] * 30
+    assert answers[30].status_code == 429
