@@ -80,15 +80,15 @@ class Group:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
-        log = (self.folder / f"{name}.log").open("w")
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.folder / f"{name}.log").open("w") as log:  # the child keeps its copy
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 
