@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -94,10 +94,8 @@ class Group:
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes[name]
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -108,11 +106,9 @@ class Group:
         for name, process in self.processes.items():
             if process.poll() is None:
                 self.kill(name, signal.SIGTERM)
-        for name, process in self.processes.items():  # the SIGTERM left children behind?
-            try:
+        for process in self.processes.values():  # the SIGTERM left children behind?
+            with suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 # -- SMTP ---------------------------------------------------------------------------------
@@ -225,7 +221,7 @@ def prepare(url: str, env: dict, writers: int) -> dict:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     engine.dispose()
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "flask", "db", "upgrade"],
         cwd=ROOT,
         env=env,
@@ -236,10 +232,7 @@ def prepare(url: str, env: dict, writers: int) -> dict:
     )
     if result.returncode:
         raise RuntimeError(f"flask db upgrade failed:\n{result.stderr}")
-    code = (
-        "import json, sys; from bench.scale import seed; "
-        f"print(json.dumps(seed({writers})))"
-    )
+    code = f"import json, sys; from bench.scale import seed; print(json.dumps(seed({writers})))"
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -442,6 +435,7 @@ def run(writers: int = 20, replies: int = 10) -> dict:
         found_later: set[str] = set()
         counts = Counter()
         alive = {"A": True}
+        in_flight = Counter()
         lock = threading.Lock()
         total = writers * replies
         kill_at = total // 3
@@ -452,7 +446,7 @@ def run(writers: int = 20, replies: int = 10) -> dict:
             me = Browser(f"127.0.1.{n + 1}")
             thread_path = f"/threads/{ids['threads'][name]}"
             node = (A, B)[n % 2]
-            for attempt in range(10):
+            for _attempt in range(10):
                 try:
                     if me.login(node, name)[0].status == 302:
                         break
@@ -471,13 +465,18 @@ def run(writers: int = 20, replies: int = 10) -> dict:
                     if node == A and not alive["A"]:
                         node = B
                     started = time.monotonic()
+                    with lock:
+                        in_flight[node] += 1
                     try:
                         response, _ = me.request(
-                            node, "POST", thread_path + "/reply", {"csrf_token": token, "body": body}
+                            node,
+                            "POST",
+                            thread_path + "/reply",
+                            {"csrf_token": token, "body": body},
                         )
                     except Gone as exc:
                         with lock:
-                            counts["requests lost with node A"] += 1
+                            counts[f"lost with node A ({'sent' if exc.sent else 'refused'})"] += 1
                         node = B
                         if exc.sent:  # it may have been written: read before writing again
                             _, page = me.request(B, "GET", thread_path)
@@ -486,6 +485,9 @@ def run(writers: int = 20, replies: int = 10) -> dict:
                                     found_later.add(body)
                                 break
                         continue
+                    finally:
+                        with lock:
+                            in_flight[node] -= 1
                     if response.status == 302 and POST_RE.search(response.getheader("Location")):
                         with lock:
                             acknowledged.add(body)
@@ -506,11 +508,16 @@ def run(writers: int = 20, replies: int = 10) -> dict:
         for t in pool:
             t.start()
         killed.wait(timeout=replies * 20 + 120)
+        deadline = time.monotonic() + 15  # kill while A is answering a reply, if one comes
+        while not in_flight[A] and time.monotonic() < deadline:
+            time.sleep(0.001)
+        busy = in_flight[A]
         alive["A"] = False
         group.kill("nodeA")
         killed_after = len(acknowledged)
         say(f"5. {writers} writers x {replies} replies over A and B; node A killed (SIGKILL, "
-            f"its process group) after {killed_after} acknowledged replies")  # fmt: skip
+            f"its process group) after {killed_after} acknowledged replies, "
+            f"{busy} reply request(s) in its hands")  # fmt: skip
         for t in pool:
             t.join(timeout=max(1.0, replies * 20 + 180 - (time.monotonic() - started)))
         engine = create_engine(url)
@@ -554,8 +561,7 @@ def run(writers: int = 20, replies: int = 10) -> dict:
             with engine.connect() as conn:
                 outbox, unsent = conn.execute(
                     text(
-                        "SELECT count(*), count(*) FILTER (WHERE sent_at IS NULL) "
-                        "FROM outbox_mails"
+                        "SELECT count(*), count(*) FILTER (WHERE sent_at IS NULL) FROM outbox_mails"
                     )
                 ).one()
             with inbox.lock:
