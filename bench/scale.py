@@ -554,8 +554,10 @@ def run(writers: int = 20, replies: int = 10) -> dict:
         reached = inbox.held.wait(timeout=60)
         group.kill("worker1")
         inbox.release.set()
-        say(f"6. worker 1 {'inside its SMTP exchange' if reached else 'NEVER reached the SMTP'}"
-            f" server: killed with SIGKILL; worker 2 delivers the rest")  # fmt: skip
+        where = (
+            "inside its SMTP exchange (DATA held)" if reached else "NEVER reached the SMTP server"
+        )
+        say(f"6. worker 1 {where}: killed with SIGKILL; worker 2 delivers the rest")
         deadline = time.monotonic() + 120
         while True:
             with engine.connect() as conn:
