@@ -96,3 +96,10 @@ clean:
 .PHONY: bench-hostile
 bench-hostile: install-dev
 	$(BIN)/python bench/hostile.py
+
+# Two app nodes (gunicorn) and two workers on PostgreSQL (FORUM_TEST_DATABASE_URL, schema
+# `scale`) and Redis (database 1): sessions, login lock, page cache across nodes, then a
+# node and a worker killed with SIGKILL under load (bench/scale.py; printed figures).
+.PHONY: scale-test
+scale-test: install-dev
+	$(BIN)/python bench/scale.py --writers 20 --replies 10
