@@ -38,6 +38,8 @@ def browser() -> Iterator:
 def _pages(app) -> tuple[list[str], list[str]]:
     """Anonymous page types and member page types of the demo forum."""
     from forum.accounts.models import Role, User
+    from forum.debate.models import Poll, Synthesis
+    from forum.directory.models import Offer, Organisation
     from forum.discussions.models import Post, Thread
     from forum.news import services as news_services
     from forum.seminars.models import Seminar, Session
@@ -52,6 +54,10 @@ def _pages(app) -> tuple[list[str], list[str]]:
         seminar = db.session.execute(select(Seminar)).scalar()
         session = db.session.execute(select(Session)).scalar()
         author = post.author.username
+        organisation = db.session.execute(select(Organisation)).scalar()
+        offer = db.session.execute(select(Offer)).scalar()
+        poll = db.session.execute(select(Poll)).scalar()
+        synthesis = db.session.execute(select(Synthesis)).scalar()
         anonymous = [
             "/",
             "/themes/services-publics",
@@ -70,6 +76,14 @@ def _pages(app) -> tuple[list[str], list[str]]:
             "/privacy",
             "/accessibilite",
             "/no-such-page",
+            "/directory/",
+            "/offers/",
+            f"/organisations/{organisation.slug}",
+            f"/offers/{offer.id}",
+            f"/offers/{offer.id}/matches",
+            f"/threads/{thread.id}/map",
+            f"/polls/{poll.id}",
+            f"/threads/{synthesis.thread_id}/synthesis",
         ]
     member = [
         "/settings",
@@ -82,6 +96,11 @@ def _pages(app) -> tuple[list[str], list[str]]:
         "/themes/urbain/new",
         "/moderation/",
         "/moderation/log",
+        "/messages/",
+        "/messages/new",
+        "/settings/data",
+        "/settings/delete",
+        "/organisations/new",
     ]
     return anonymous, member
 

@@ -4,6 +4,7 @@ window passes; a success clears the count. Proven with real gunicorn and 4 worke
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -124,13 +125,18 @@ def _free_port() -> int:
 
 
 class _Browser:
-    """A client with its own cookies, speaking HTTP to the server (no redirects followed)."""
+    """A client with its own cookies and its own address (behind the trusted proxy), speaking
+    HTTP to the server (no redirects followed). Its own address: the per-address limit, kept
+    in each worker's memory, must not be what refuses the attempts this test counts."""
+
+    addresses = itertools.count(2)
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect()
         )
+        self.opener.addheaders = [("X-Forwarded-For", f"127.0.1.{next(self.addresses)}")]
 
     def login(self, password: str, login: str = "alice") -> tuple[int, str]:
         page = self.opener.open(self.base + "/auth/login", timeout=30).read().decode()
@@ -162,6 +168,7 @@ def test_four_gunicorn_workers_refuse_the_sixth_wrong_password(make_app, databas
         "FORUM_INSTANCE_PATH": instance,
         "FORUM_SECRET_KEY": "a-secret-key-for-the-gunicorn-test-0123456789",
         "FORUM_RATE_LIMITS": "default",
+        "FORUM_PROXY_COUNT": "1",
     }
     env.pop("FORUM_REDIS_URL", None)  # memory limits per worker: only the database is shared
     log = tmp_path / "gunicorn.log"

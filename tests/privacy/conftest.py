@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from forum.accounts.models import User
+from forum.debate import services as debate
+from forum.directory import services as directory
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme
 from forum.extensions import db
@@ -35,7 +37,8 @@ class Everywhere:
 def member_everywhere(app) -> Everywhere:
     """``ondine_r`` opens a thread, replies, edits, is mentioned and quoted, reports,
     is warned, registers to a full seminar, follows a theme, sets a preference, writes
-    privately to bruno (who mentions her there) and blocks claire."""
+    privately to bruno (who mentions her there), blocks claire, represents an organisation
+    alone, reacts, opens a poll and votes."""
     ondine = make_user(
         app, USERNAME, display_name=DISPLAY, bio="Militante des services publics.",
         organisation="Union locale", territory="Montreuil",
@@ -74,6 +77,15 @@ def member_everywhere(app) -> Everywhere:
             conversation, db.session.get(User, bruno.id), "Oui @ondine_r, demain matin."
         )
         blocks.block(user, db.session.get(User, claire.id))
+        # The directory: she represents her union alone; the debate: a reaction, a poll, a vote.
+        directory.create_organisation(
+            user, "Union locale de Montreuil", "syndical", "union_locale", "11", "93", "", ""
+        )
+        debate.toggle_reaction(user, db.session.get(Post, bruno_reply.id), "merci")
+        poll = debate.create_poll(
+            user, post.thread, question="Un samedi par mois ?", options="Oui\nNon"
+        )
+        debate.vote(user, poll, [poll.options[0].id])
         assert quoted.id
         return Everywhere(
             user_id=ondine.id,

@@ -69,6 +69,11 @@ def test_erasure_keeps_posts_under_an_anonymous_name_and_leaves_no_trace(app, cl
             select(LogEntry).where(LogEntry.action == "user:erase")
         ).scalar_one()
         assert erase_entry.user_id == world.user_id and erase_entry.actor_id is None
+        # Her union had no other representative: it keeps running, and moderators are told.
+        orphaned = db.session.execute(
+            select(LogEntry).where(LogEntry.action == "organisation:orphaned")
+        ).scalar_one()
+        assert orphaned.user_id == world.user_id and orphaned.actor_id is None
 
     page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
     assert anonymous in page and "maintien des horaires du samedi" in page

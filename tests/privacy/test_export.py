@@ -81,6 +81,15 @@ def test_export_is_built_in_the_background_then_downloaded(app, client, auth):
         "Oui @ondine_r, demain matin.",
     ]
     assert json.loads(archive.read("blocks.json"))[0]["username"] == "claire"
+    organisations = json.loads(archive.read("organisations.json"))
+    assert [(m["organisation"], m["role"]) for m in organisations["memberships"]] == [
+        ("Union locale de Montreuil", "representative")
+    ]
+    debate = json.loads(archive.read("debate.json"))
+    assert [r["reaction"] for r in debate["reactions"]] == ["merci"]
+    assert [(v["question"], v["option"]) for v in debate["votes"]] == [
+        ("Un samedi par mois ?", "Oui")
+    ]
     index = archive.read("index.html").decode()
     assert "posts.json" in index and "ISO 8601" in index
 
