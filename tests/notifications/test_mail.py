@@ -151,7 +151,8 @@ def test_digest_groups_news_per_thread_and_is_sent_once(mail_app, mail_client, s
                 )
             ).all()
         )
-    assert prefs == {"watched_post": "never", "new_thread": "never"}
+    # Reactions go to the digest by default: they are turned off with it.
+    assert prefs == {"watched_post": "never", "new_thread": "never", "reaction": "never"}
 
 
 def test_mail_waits_in_the_outbox_while_the_server_is_down(make_app):
