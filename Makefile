@@ -60,8 +60,11 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with a PostgreSQL and a
+# Redis database of its own (tests/conftest.py); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 test: install-dev lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .
