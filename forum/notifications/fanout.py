@@ -1,11 +1,13 @@
 """Fan-out: who learns of a post, a seminar change or a moderation act, and how.
 
-Notifications are created *after* the event's commit (:func:`after_post`, queued
-by the discussions services with :func:`forum.db.after_commit`;
-:func:`notify_seminar`), in their own transaction, and any error there is
-logged and swallowed: a post never fails or waits because of them (the
-author's own read position and watch, :func:`record_own_post`, belong to the
-post's transaction). Fan-out costs a fixed number of queries whatever the
+Every event writes, in its own transaction, the job that notifies of it (the
+transactional outbox: :func:`plan_after_post` for a post, :func:`notify_seminar`
+and :func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`);
+right after the commit the request runs that job and completes it in the same
+transaction as the notifications, and should it not, the worker does. Any error
+there is logged and swallowed: a post or an act never fails or waits because of
+them (the author's own read position and watch, :func:`record_own_post`, belong
+to the post's transaction). Fan-out costs a fixed number of queries whatever the
 number of recipients: one query for the recipients of every source with their
 rows, one for their preferences, one bulk insert, one counter update, one
 outbox insert; the reads and the rendering come before the first write.
@@ -343,6 +345,11 @@ SEMINAR_SUBJECTS = {
 }
 
 
+#: The jobs that tell registrants and members of the moderation's acts.
+SEMINAR_JOB = "notifications.seminar"
+MODERATION_JOB = "notifications.moderation"
+
+
 def notify_seminar(
     user_ids: list[int],
     event: SeminarEvent,
@@ -350,48 +357,72 @@ def notify_seminar(
     seminar,
     session=None,
     thread: Thread | None = None,
-) -> None:
-    """Tell registrants about their seminar (after the organiser's commit). Never raises."""
-    try:
-        with write_intent():
-            users = []
-            if user_ids:
-                users = list(
-                    db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()
-                )
-            if thread is not None:
-                users = [user for user in users if can(user, Action.THREAD_VIEW, thread)]
-            if thread is not None:
-                url = mail.external_url("discussions.thread", thread_id=thread.id)
-                title = thread.title
-            elif session is not None:
-                url = mail.external_url("seminars.session", session_id=session.id)
-                title = session.title
-            else:
-                url = mail.external_url("seminars.seminar", seminar_id=seminar.id)
-                title = seminar.title
-            subject = _(SEMINAR_SUBJECTS[event], title=title)
-            payload = Event(
-                kind_of={user.id: Kind.SEMINAR for user in users},
-                event=event.value,
-                fields={
-                    "seminar_id": seminar.id,
-                    "session_id": session.id if session is not None else None,
-                    "thread_id": thread.id if thread is not None else None,
-                },
-                mail={
-                    "headline": subject,
-                    "title": title,
-                    "seminar_title": seminar.title,
-                    "event": event.value,
-                    "url": url,
-                },
-            )
-            mail_ids = _fan_out(users, payload)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("seminar notifications (%s) failed", event)
+) -> int | None:
+    """In the organiser's transaction: tell registrants about their seminar.
+
+    Writes the job that notifies them (:func:`forum.jobs.services.enqueue_soon`): it
+    commits with the change, runs right after the commit (the worker runs it if the
+    request could not), and writes the notifications and mails once. Returns the job's
+    id (None: nobody to tell).
+    """
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return None
+    return jobs.enqueue_soon(
+        SEMINAR_JOB,
+        {
+            "user_ids": ids,
+            "event": SeminarEvent(event).value,
+            "seminar_id": seminar.id,
+            "session_id": session.id if session is not None else None,
+            "thread_id": thread.id if thread is not None else None,
+        },
+    )
+
+
+@jobs.handler(SEMINAR_JOB)
+def _seminar_job(payload: dict) -> list[int]:
+    """Notify the registrants of a seminar's event (reads, then writes; the caller commits)."""
+    from forum.seminars.models import Seminar, Session
+
+    event = SeminarEvent(payload["event"])
+    seminar = db.session.get(Seminar, payload["seminar_id"])
+    session = db.session.get(Session, payload["session_id"]) if payload["session_id"] else None
+    thread = db.session.get(Thread, payload["thread_id"]) if payload["thread_id"] else None
+    if seminar is None:
+        return []
+    users = list(db.session.execute(select(User).where(User.id.in_(payload["user_ids"]))).scalars())
+    if thread is not None:
+        users = [user for user in users if can(user, Action.THREAD_VIEW, thread)]
+        url = mail.external_url("discussions.thread", thread_id=thread.id)
+        title = thread.title
+    elif session is not None:
+        url = mail.external_url("seminars.session", session_id=session.id)
+        title = session.title
+    else:
+        url = mail.external_url("seminars.seminar", seminar_id=seminar.id)
+        title = seminar.title
+    subject = _(SEMINAR_SUBJECTS[event], title=title)
+    return _fan_out(
+        users,
+        Event(
+            kind_of={user.id: Kind.SEMINAR for user in users},
+            event=event.value,
+            fields={
+                "seminar_id": seminar.id,
+                "session_id": session.id if session is not None else None,
+                "thread_id": thread.id if thread is not None else None,
+            },
+            mail={
+                "headline": subject,
+                "title": title,
+                "seminar_title": seminar.title,
+                "event": event.value,
+                "url": url,
+            },
+        ),
+        commit=False,
+    )
 
 
 def _moderation_subject(event: ModerationEvent, title: str, sanction_kind: str | None) -> str:
@@ -425,64 +456,79 @@ def notify_moderation(
     thread: Thread | None = None,
     sanction_kind: str | None = None,
     reason: str = "",
-) -> None:
-    """Tell members what the moderation decided about them (after its commit). Never raises.
+) -> int | None:
+    """In the moderation's transaction: tell members what it decided about them.
+
+    Writes the job that notifies them (:func:`forum.jobs.services.enqueue_soon`): it
+    commits with the act, runs right after the commit (the worker runs it if the
+    request could not), and writes the notifications and mails once. Returns the job's
+    id (None: nobody to tell).
 
     The notification names the thread and the act, never the post's text. ``post``:
     the post concerned (its author is told; the link shows them the post and the
     reason). Reporters (``report_handled``) and sanctioned members get no link to the
     content. ``reason``: the moderator's reason, mailed with a sanction only.
     """
-    try:
-        event = ModerationEvent(event)
-        post_id = post.id if post is not None else None
-        thread_id = thread.id if thread is not None else None
-        with write_intent():
-            users = []
-            ids = sorted({user_id for user_id in user_ids if user_id is not None})
-            if ids:
-                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
-            if post_id is not None and thread_id is None:
-                thread_id = db.session.execute(
-                    select(Post.thread_id).where(Post.id == post_id)
-                ).scalar()
-            title = ""
-            if thread_id is not None:
-                title = (
-                    db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar()
-                    or ""
-                )
-            fields = {"thread_id": None, "post_id": None}
-            if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
-                url = mail.external_url("moderation.my_reports")
-            elif post_id is not None:
-                fields = {"thread_id": thread_id, "post_id": post_id}
-                url = mail.external_url("discussions.permalink", post_id=post_id)
-            else:
-                fields = {"thread_id": thread_id, "post_id": None}
-                url = mail.external_url("discussions.thread", thread_id=thread_id)
-            with force_locale("fr"):
-                headline = _moderation_subject(event, title, sanction_kind)
-            payload = Event(
-                kind_of={user.id: Kind.MODERATION for user in users},
-                event=event.value,
-                fields=fields,
-                mail={
-                    "headline": headline,
-                    "title": title,
-                    "event": event.value,
-                    "sanction_kind": sanction_kind or "",
-                    "reason": reason
-                    if event in (ModerationEvent.SANCTION, ModerationEvent.THREAD_LOCKED)
-                    else "",
-                    "url": url,
-                },
-            )
-            mail_ids = _fan_out(users, payload)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("moderation notifications (%s) failed", event)
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return None
+    return jobs.enqueue_soon(
+        MODERATION_JOB,
+        {
+            "user_ids": ids,
+            "event": ModerationEvent(event).value,
+            "post_id": post.id if post is not None else None,
+            "thread_id": thread.id if thread is not None else None,
+            "sanction_kind": sanction_kind,
+            "reason": reason,
+        },
+    )
+
+
+@jobs.handler(MODERATION_JOB)
+def _moderation_job(payload: dict) -> list[int]:
+    """Notify members of a moderation act (reads, then writes; the caller commits)."""
+    event = ModerationEvent(payload["event"])
+    post_id, thread_id = payload["post_id"], payload["thread_id"]
+    sanction_kind, reason = payload["sanction_kind"], payload["reason"]
+    users = list(db.session.execute(select(User).where(User.id.in_(payload["user_ids"]))).scalars())
+    if post_id is not None and thread_id is None:
+        thread_id = db.session.execute(select(Post.thread_id).where(Post.id == post_id)).scalar()
+    title = ""
+    if thread_id is not None:
+        title = (
+            db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar() or ""
+        )
+    fields = {"thread_id": None, "post_id": None}
+    if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
+        url = mail.external_url("moderation.my_reports")
+    elif post_id is not None:
+        fields = {"thread_id": thread_id, "post_id": post_id}
+        url = mail.external_url("discussions.permalink", post_id=post_id)
+    else:
+        fields = {"thread_id": thread_id, "post_id": None}
+        url = mail.external_url("discussions.thread", thread_id=thread_id)
+    with force_locale("fr"):
+        headline = _moderation_subject(event, title, sanction_kind)
+    return _fan_out(
+        users,
+        Event(
+            kind_of={user.id: Kind.MODERATION for user in users},
+            event=event.value,
+            fields=fields,
+            mail={
+                "headline": headline,
+                "title": title,
+                "event": event.value,
+                "sanction_kind": sanction_kind or "",
+                "reason": reason
+                if event in (ModerationEvent.SANCTION, ModerationEvent.THREAD_LOCKED)
+                else "",
+                "url": url,
+            },
+        ),
+        commit=False,
+    )
 
 
 def forget_post(post: Post) -> None:
