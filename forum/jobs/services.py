@@ -48,6 +48,7 @@ HANDLER_MODULES = [
     "forum.notifications.digests",
     "forum.notifications.fanout",
     "forum.privacy.export",
+    "forum.debate.services",
 ]
 
 #: kind -> handler(payload)
@@ -323,8 +324,19 @@ def schedule(now: datetime | None = None, *, known: set[str] | None = None) -> i
 
 @handler("housekeeping")
 def housekeeping(_payload: dict) -> None:
-    """Apply the retention periods (:func:`forum.privacy.retention.purge`): sent mails and
-    finished jobs, read notifications, bare read positions, expired export files."""
+    """The hourly chores, committed with the job's completion:
+
+    - the retention periods (:func:`forum.privacy.retention.purge`): sent mails and
+      finished jobs, read notifications, bare read positions, expired export files;
+    - contact requests unanswered for 30 days expire, their requesters told
+      (:func:`forum.directory.contacts.expire`, also ``flask forum expire-contacts``);
+    - polls whose closing date has come are closed (:func:`forum.debate.services.
+      close_due_polls`; each poll also has its own job at its date).
+    """
+    from forum.debate import services as debate
+    from forum.directory import contacts
     from forum.privacy import retention
 
     retention.purge()
+    contacts.expire(commit=False)
+    debate.close_due_polls()

@@ -574,21 +574,43 @@ def notify_directory(
     """
     try:
         with write_intent():
-            ids = sorted({user_id for user_id in user_ids if user_id is not None})
-            users = []
-            if ids:
-                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
-            payload = Event(
-                kind_of={user.id: Kind.DIRECTORY for user in users},
-                event=event,
-                fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
-                mail={"headline": headline, "title": headline, "event": event, "url": url},
+            mail_ids = directory_notices(
+                user_ids,
+                event,
+                headline=headline,
+                url=url,
+                offer_id=offer_id,
+                contact_request_id=contact_request_id,
             )
-            mail_ids = _fan_out(users, payload)
+            db.session.commit()
         mail.deliver_quietly(mail_ids)
     except Exception:
         db.session.rollback()
         current_app.logger.exception("directory notifications (%s) failed", event)
+
+
+def directory_notices(
+    user_ids: list[int],
+    event: str,
+    *,
+    headline: str,
+    url: str,
+    offer_id: int | None = None,
+    contact_request_id: int | None = None,
+) -> list[int]:
+    """:func:`notify_directory` in the current transaction (the caller commits); returns
+    the ids of the mails queued."""
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return []
+    users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+    payload = Event(
+        kind_of={user.id: Kind.DIRECTORY for user in users},
+        event=event,
+        fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
+        mail={"headline": headline, "title": headline, "event": event, "url": url},
+    )
+    return _fan_out(users, payload, commit=False)
 
 
 #: A post's author hears of reactions to it at most once in this delay.
