@@ -19,9 +19,11 @@ Recipients who may not see the content are dropped
 from __future__ import annotations
 
 import functools
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import force_locale
@@ -89,17 +91,36 @@ _RING = (
 AFTER_POST_JOB = "notifications.after_post"
 
 
-def _fan_out(users: list[User], event: Event, *, commit: bool = True) -> list[int]:
+def _fan_out(
+    users: list[User], event: Event, *, commit: bool = True, prefs: dict | None = None
+) -> list[int]:
     """Insert the notifications, move the counters, queue the immediate mails, commit.
 
     Returns the ids of the queued mails (to send after commit). ``commit=False``: the
-    caller commits (a job commits them with its completion).
+    caller commits (a job commits them with its completion). ``prefs``: the recipients'
+    mail preferences, when read already.
     """
     if not users:
         return []
+    return _write_notices(_prepare_notices(users, event, prefs), commit=commit)
+
+
+@dataclass
+class Prepared:
+    """Notifications and mails ready to insert: rows, rendered mails, recipients' ids."""
+
+    rows: list[dict]
+    outbox: list[dict]
+    ids: list[int]
+
+
+def _prepare_notices(users: list[User], event: Event, prefs: dict | None = None) -> Prepared:
+    """The rows and the rendered mails of a fan-out: no write (reads the preferences when
+    not given)."""
     now = utcnow()
     ids = [user.id for user in users]
-    prefs = _preferences(ids)
+    if prefs is None:
+        prefs = _preferences(ids)
     rows, outbox = [], []
     for user in users:
         kind = event.kind_of[user.id]
@@ -116,9 +137,16 @@ def _fan_out(users: list[User], event: Event, *, commit: bool = True) -> list[in
         )
         if delivery == Delivery.IMMEDIATELY and user.email:
             outbox.append(_notification_mail(user, kind, event))
-    db.session.execute(_NOTIFY, rows)
-    db.session.execute(_RING, {"recipients": ids})
-    mail_ids = mail.queue_rows(outbox)
+    return Prepared(rows, outbox, ids)
+
+
+def _write_notices(prepared: Prepared, *, commit: bool = False) -> list[int]:
+    """Insert prepared notifications, move the counters, queue the mails; their ids."""
+    if not prepared.rows:
+        return []
+    db.session.execute(_NOTIFY, prepared.rows)
+    db.session.execute(_RING, {"recipients": prepared.ids})
+    mail_ids = mail.queue_rows(prepared.outbox)
     if commit:
         db.session.commit()
     return mail_ids
@@ -282,6 +310,67 @@ def plan_after_post(post_id: int, *, new_thread: bool = False) -> int:
     return jobs.enqueue(
         AFTER_POST_JOB, {"post_id": post_id, "new_thread": new_thread}, run_at=later
     )
+
+
+#: A reply mails at most this many members from its own transaction (their mails are
+#: rendered while SQLite's write lock is held); more, and the job tells them after the
+#: commit (:func:`plan_after_post`), rendering outside the lock.
+INLINE_MAILS = 10
+
+
+#: Stands for a reply's link in its mails, rendered before the reply has an id
+#: (:func:`plan_post_notices`); :func:`write_post_notices` puts the link in its place.
+POST_LINK_SLOT = f"forum-post-link-{secrets.token_hex(8)}"
+
+
+def plan_post_notices(
+    author: User, thread: Thread, parent_id: int | None, body_source: str, body_html: str
+) -> Prepared | None:
+    """Before a reply's first write: its notifications and mails, rendered (no write).
+
+    Reads its recipients and their preferences, renders their mails with
+    :data:`POST_LINK_SLOT` for the reply's link: on SQLite all of it happens before the
+    write lock is taken. None when they would get more than :data:`INLINE_MAILS` mails
+    at once: the reply then writes the job instead (:func:`plan_after_post`).
+    """
+    probe = SimpleNamespace(author_id=author.id, parent_id=parent_id, body_source=body_source)
+    kind_of, candidates = _recipients_of(probe, thread, False)
+    users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
+    if not users:
+        return Prepared([], [], [])
+    prefs = _preferences([user.id for user in users])
+    mails = sum(
+        1
+        for user in users
+        if user.email and delivery_for(prefs, user.id, kind_of[user.id]) == Delivery.IMMEDIATELY
+    )
+    if mails > INLINE_MAILS:
+        return None
+    event = Event(
+        kind_of=kind_of,
+        fields={"actor_id": author.id, "thread_id": thread.id, "post_id": None},
+        mail={
+            "actor_name": author.username,
+            "title": thread.title,
+            "excerpt": content.plain_text(body_html, 500),
+            "url": POST_LINK_SLOT,
+        },
+    )
+    return _prepare_notices(users, event, prefs)
+
+
+def write_post_notices(prepared: Prepared, post_id: int) -> list[int]:
+    """In the reply's transaction, once it has an id: its notifications, the unread
+    counters and its mails (their link put in place); returns the mails' ids."""
+    if not prepared.rows:
+        return []
+    link = mail.external_url("discussions.permalink", post_id=post_id)
+    for row in prepared.rows:
+        row["post_id"] = post_id
+    for queued in prepared.outbox:
+        queued["text_body"] = queued["text_body"].replace(POST_LINK_SLOT, link)
+        queued["html_body"] = queued["html_body"].replace(POST_LINK_SLOT, link)
+    return _write_notices(prepared)
 
 
 def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool, list[int]]:
