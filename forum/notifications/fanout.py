@@ -152,6 +152,16 @@ def _write_notices(prepared: Prepared, *, commit: bool = False) -> list[int]:
     return mail_ids
 
 
+def _insert_notices(prepared: Prepared) -> list[dict]:
+    """Insert prepared notifications, move the counters, queue the mails, in the
+    caller's transaction; returns the mails to log after its commit (no mail server)."""
+    if not prepared.rows:
+        return []
+    db.session.execute(_NOTIFY, prepared.rows)
+    db.session.execute(_RING, {"recipients": prepared.ids})
+    return mail.queue_rows_logged(prepared.outbox)[1]
+
+
 def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
     with force_locale(user.locale or "fr"):
         subject = _subject(kind, event)
@@ -359,9 +369,11 @@ def plan_post_notices(
     return _prepare_notices(users, event, prefs)
 
 
-def write_post_notices(prepared: Prepared, post_id: int) -> list[int]:
+def write_post_notices(prepared: Prepared, post_id: int) -> list[dict]:
     """In the reply's transaction, once it has an id: its notifications, the unread
-    counters and its mails (their link put in place); returns the mails' ids."""
+    counters and its mails (their link put in place). Returns the mails to write to the
+    log after the commit when there is no mail server (:func:`forum.notifications.mail.
+    log_sent`)."""
     if not prepared.rows:
         return []
     link = mail.external_url("discussions.permalink", post_id=post_id)
@@ -370,7 +382,7 @@ def write_post_notices(prepared: Prepared, post_id: int) -> list[int]:
     for queued in prepared.outbox:
         queued["text_body"] = queued["text_body"].replace(POST_LINK_SLOT, link)
         queued["html_body"] = queued["html_body"].replace(POST_LINK_SLOT, link)
-    return _write_notices(prepared)
+    return _insert_notices(prepared)
 
 
 def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool, list[int]]:
