@@ -1,13 +1,17 @@
 """Fan-out: who learns of a post, a seminar change or a moderation act, and how.
 
-Every event writes, in its own transaction, the job that notifies of it (the
-transactional outbox: :func:`plan_after_post` for a post, :func:`notify_seminar`
-and :func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`);
-right after the commit the request runs that job and completes it in the same
-transaction as the notifications, and should it not, the worker does. Any error
-there is logged and swallowed: a post or an act never fails or waits because of
-them (the author's own read position and watch, :func:`record_own_post`, belong
-to the post's transaction). Fan-out costs a fixed number of queries whatever the
+Everything goes through the transactional outbox. A reply writes its notifications
+and mails in its own transaction (:func:`plan_post_notices` reads and renders before
+its first write, :func:`write_post_notices` inserts them). Other events write, in
+their own transaction, the job that notifies of them (:func:`plan_after_post` for a
+new thread or a reply with many mails, :func:`notify_seminar` and
+:func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`); right
+after the commit the request runs that job and completes it in the same transaction
+as the notifications, and should it not, the worker does. An error there is logged
+and swallowed: a post or an act never fails or waits because of them (the author's
+own read position and watch, :func:`record_own_post`, belong to the post's
+transaction). Directory, reaction and conversation notices still run after the
+commit of their change, in their own transaction. Fan-out costs a fixed number of queries whatever the
 number of recipients: one query for the recipients of every source with their
 rows, one for their preferences, one bulk insert, one counter update, one
 outbox insert; the reads and the rendering come before the first write.
