@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from werkzeug.routing import IntegerConverter
@@ -76,8 +75,12 @@ class Base(DeclarativeBase):
 
 def upsert(session, model):
     """An INSERT on ``model`` with ``on_conflict_do_*`` for ``session``'s dialect."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    if session.get_bind().dialect.name == "postgresql":
+        # Imported here: a SQLite process does not load the PostgreSQL dialect.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model)
+    return sqlite_insert(model)
 
 
 def utcnow() -> datetime:

@@ -10,6 +10,7 @@ object when ``FORUM_LOG_FORMAT=json``.
 status, a latency histogram by route, and reads the mail outbox when scraped (unsent
 mails, age of the oldest). Under gunicorn, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty
 directory so every worker's counts add up (prometheus-client's multiprocess mode).
+Without ``FORUM_METRICS`` nothing is counted and prometheus-client is not even loaded.
 """
 
 from __future__ import annotations
@@ -23,15 +24,6 @@ import time
 import uuid
 
 from flask import Flask, Response, abort, current_app, g, request, session
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from forum.db import utcnow
@@ -43,13 +35,27 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 access_log = logging.getLogger("forum.access")
 
-REQUESTS = Counter("forum_requests_total", "HTTP requests answered", ["route", "method", "status"])
-LATENCY = Histogram(
-    "forum_request_duration_seconds",
-    "Time to answer a request",
-    ["route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
+_instruments: tuple | None = None
+
+
+def instruments():
+    """(requests counter, latency histogram): made on first use, once per process."""
+    global _instruments
+    if _instruments is None:
+        from prometheus_client import Counter, Histogram
+
+        _instruments = (
+            Counter(
+                "forum_requests_total", "HTTP requests answered", ["route", "method", "status"]
+            ),
+            Histogram(
+                "forum_request_duration_seconds",
+                "Time to answer a request",
+                ["route"],
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            ),
+        )
+    return _instruments
 
 
 def _request_id() -> str:
@@ -75,9 +81,10 @@ def _finish(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = request_id
     elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
     route = _route()
-    if request.endpoint != "static":
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route).observe(elapsed)
+    if current_app.config["FORUM_METRICS"] and request.endpoint != "static":
+        requests, latency = instruments()
+        requests.labels(route, request.method, str(response.status_code)).inc()
+        latency.labels(route).observe(elapsed)
     fields = {
         "request_id": request_id,
         "method": request.method,
@@ -104,6 +111,8 @@ class OutboxCollector:
         self.app = app
 
     def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
         from forum.notifications.models import OutboxMail
 
         with self.app.app_context():
@@ -128,6 +137,14 @@ def metrics():
     """``/metrics``: the counters of every worker (multiprocess mode) and the outbox."""
     if not current_app.config["FORUM_METRICS"]:
         abort(404)
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        CollectorRegistry,
+        generate_latest,
+        multiprocess,
+    )
+
+    instruments()  # registered, even before the first request is counted
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         workers = CollectorRegistry()
         multiprocess.MultiProcessCollector(workers)

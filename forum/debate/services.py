@@ -11,7 +11,7 @@ import io
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
@@ -28,6 +28,7 @@ from forum.debate.models import (
 from forum.debate.queries import poll_results
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
+from forum.jobs import services as jobs
 from forum.moderation import log
 from forum.notifications import fanout
 from forum.pages.versions import touch
@@ -179,8 +180,59 @@ def create_poll(
         [{"poll_id": poll.id, "rank": n, "label": label} for n, label in enumerate(labels)],
     )
     touch(thread=poll.thread_id)  # the thread page links to its polls
+    if closes_at is not None:  # the worker closes it then (the cached pages follow)
+        jobs.enqueue(CLOSE_POLLS_JOB, {"poll_id": poll.id}, run_at=closes_at)
     db.session.commit()
     return poll
+
+
+#: The job that closes polls at their date (also run by the hourly housekeeping).
+CLOSE_POLLS_JOB = "debate.close_polls"
+
+
+def close_due_polls(now: datetime | None = None) -> int:
+    """Close the polls whose closing date has come, in the current transaction (the
+    caller commits); returns how many.
+
+    Readers see a poll closed from its date on whatever happens here
+    (:meth:`forum.debate.models.Poll.is_closed`); this writes that date as the poll's
+    ``closed_at`` (no ``closed_by``: nobody closed it by hand), logs the closing and
+    bumps the versions of its thread's pages, so that cached pages stop offering the vote.
+    """
+    now = now or utcnow()
+    due = db.session.execute(
+        select(Poll.id, Poll.question, Poll.thread_id, Thread.theme_id)
+        .join(Thread, Thread.id == Poll.thread_id)
+        .where(Poll.closed_at.is_(None), Poll.closes_at <= now)
+        .order_by(Poll.id)
+    ).all()
+    if not due:
+        return 0
+    db.session.execute(
+        update(Poll)
+        .where(Poll.id.in_([row.id for row in due]), Poll.closed_at.is_(None))
+        .values(closed_at=Poll.closes_at)
+    )
+    for row in due:
+        log.record(
+            None,
+            "poll:close",
+            theme_id=row.theme_id,
+            thread_id=row.thread_id,
+            poll_id=row.id,
+            question=row.question,
+            automatic=True,
+        )
+    touch(
+        threads=sorted({row.thread_id for row in due}),
+        themes=sorted({row.theme_id for row in due}),
+    )
+    return len(due)
+
+
+@jobs.handler(CLOSE_POLLS_JOB)
+def _close_polls_job(_payload: dict) -> None:
+    close_due_polls()
 
 
 def vote(user: User, poll: Poll, option_ids: list[int]) -> None:

@@ -250,8 +250,12 @@ def _parties(request: ContactRequest) -> list[int]:
     return [request.requester_id, *notify.representatives(request.to_organisation_id)]
 
 
-def expire(now=None) -> int:
-    """Requests unanswered for 30 days expire; their requesters are told. Returns how many."""
+def expire(now=None, *, commit: bool = True) -> int:
+    """Requests unanswered for 30 days expire; their requesters are told. Returns how many.
+
+    The requesters' notifications and mails are written in the same transaction as the
+    expiry. ``commit=False``: the caller commits (the worker's hourly housekeeping).
+    """
     now = now or utcnow()
     stale = list(
         db.session.execute(
@@ -268,9 +272,10 @@ def expire(now=None) -> int:
         .where(ContactRequest.id.in_([r.id for r in stale]))
         .values(status=ContactStatus.EXPIRED.value)
     )
-    db.session.commit()
     for request in stale:
-        notify.contact(request, DirectoryEvent.CONTACT_EXPIRED, [request.requester_id])
+        notify.contact_now(request, DirectoryEvent.CONTACT_EXPIRED, [request.requester_id])
+    if commit:
+        db.session.commit()
     return len(stale)
 
 

@@ -8,7 +8,7 @@ from forum.directory import queries
 from forum.directory.models import ContactRequest, MemberRole, Membership, Offer, OfferFollow
 from forum.extensions import db
 from forum.notifications import mail
-from forum.notifications.fanout import notify_directory
+from forum.notifications.fanout import directory_notices, notify_directory
 from forum.notifications.models import DirectoryEvent
 
 
@@ -53,6 +53,17 @@ _HEADLINES = {
 def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> None:
     """Tell ``user_ids`` about ``request`` (a new one, an answer, a mediation)."""
     notify_directory(
+        user_ids,
+        event.value,
+        headline=_HEADLINES[event].format(subject=request.subject),
+        url=mail.external_url("contacts.contact", contact_id=request.id),
+        contact_request_id=request.id,
+    )
+
+
+def contact_now(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> None:
+    """Tell ``user_ids`` about ``request`` in the current transaction (the caller commits)."""
+    directory_notices(
         user_ids,
         event.value,
         headline=_HEADLINES[event].format(subject=request.subject),

@@ -6,9 +6,11 @@ refusal raises :class:`forum.refusals.Refused` (nothing changed) or aborts with
 403 through ``ensure``.
 
 Side effects have one place each: the search index and the author's own read
-position change inside the transaction, as the rows do; notifications are
-queued with :func:`forum.db.after_commit` (:func:`_notify_after_commit`) and
-run once the transaction commits, whoever commits it.
+position change inside the transaction, as the rows do. A reply writes its
+notifications and mails in its own transaction too (its recipients read before its
+first write, :func:`_plan_notices`); a new thread, or a reply that would
+mail many members, writes the job that notifies instead (:func:`_notify_after_commit`):
+the request runs it once the transaction commits, the worker if the request could not.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from forum.discussions.models import (
 )
 from forum.extensions import db
 from forum.moderation import log, screening
-from forum.notifications import fanout
+from forum.notifications import fanout, mail
 from forum.pages.versions import touch
 from forum.permissions import Action, can, ensure
 from forum.refusals import Refused
@@ -175,6 +177,24 @@ def _notify_after_commit(post: Post, *, new_thread: bool = False) -> None:
     after_commit(fanout.after_post, post, new_thread=new_thread, job_id=job_id)
 
 
+def _plan_notices(
+    author: User, thread: Thread, parent: Post, body: str, body_html: str
+) -> fanout.Prepared | None:
+    """Before a reply's first write: its notifications and mails, ready to insert.
+
+    None when the job should tell them instead (:func:`_notify_after_commit`): too
+    many mails for the reply's transaction, or preparing them failed (a mail that does
+    not render is logged; a reply never fails because of its notifications).
+    """
+    try:
+        return fanout.plan_post_notices(author, thread, parent.id, body, body_html)
+    except Exception:
+        current_app.logger.exception(
+            "notifications of a reply in thread %s: left to the job", thread.id
+        )
+        return None
+
+
 def create_thread(
     author: User, theme: Theme, title: str, body: str, *, commit: bool = True
 ) -> Thread:
@@ -270,6 +290,7 @@ def reply(
         raise Refused(_("Cette branche est trop profonde : répondez à un message plus haut."))
     position = positions.checked(author.id, parent, position)
     rendered = _render(body)
+    notices = _plan_notices(author, thread, parent, body, rendered["body_html"])
 
     rank = db.session.execute(_NEXT_RANK, {"parent": parent.id}).scalar_one()
     now = utcnow()
@@ -296,10 +317,15 @@ def reply(
     ).scalar_one()
     _count_post(author, thread, now, new_thread=False)
     fanout.record_own_post(post, posts_in_thread=replies + 1)
-    _notify_after_commit(post)
+    if notices is None:
+        _notify_after_commit(post)
+        to_log = []
+    else:
+        to_log = fanout.write_post_notices(notices, post.id)
     post_id = post.id
     touch(thread=thread)
     db.session.commit()
+    mail.log_sent(to_log)  # no mail server: stored sent, to the log (else the worker sends)
     # Their commits expired ``post``: its id is known, so reading it back costs no query
     # (the view redirects to it); any other attribute is loaded again when read.
     set_committed_value(post, "id", post_id)

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import DateTime, bindparam, insert, update
 
-from forum.db import reads_first, upsert, utcnow, write_intent
+from forum.db import after_commit, reads_first, upsert, utcnow, write_intent
 from forum.extensions import db
 from forum.jobs.models import Job
 
@@ -48,6 +48,7 @@ HANDLER_MODULES = [
     "forum.notifications.digests",
     "forum.notifications.fanout",
     "forum.privacy.export",
+    "forum.debate.services",
 ]
 
 #: kind -> handler(payload)
@@ -160,6 +161,49 @@ def complete(job_id: int) -> bool:
     False when a worker claimed it (or it is done): the caller rolls its work back.
     """
     return bool(db.session.execute(_COMPLETE, {"job_id": job_id, "now": utcnow()}).rowcount)
+
+
+def enqueue_soon(kind: str, payload: dict) -> int:
+    """In the caller's transaction: a job that this process runs right after the commit.
+
+    The job commits with the change that causes it (or neither does). Right after the
+    commit, :func:`run_now` runs its handler here and completes the job in the same
+    transaction as the handler's writes; should it not (the process died, the handler
+    failed), a worker runs the job once ``FORUM_WORKER_LEASE`` seconds have passed.
+    Either way its effects are written once. Returns the job's id.
+    """
+    later = utcnow() + timedelta(seconds=current_app.config["FORUM_WORKER_LEASE"])
+    job_id = enqueue(kind, payload, run_at=later)
+    after_commit(run_now, job_id, kind, payload)
+    return job_id
+
+
+def run_now(job_id: int, kind: str, payload: dict) -> bool:
+    """Run a job of :func:`enqueue_soon` after its commit, unless a worker took it. Never raises.
+
+    Reads first, then the handler's writes and the job's completion commit together.
+    A handler may return the ids of the mails it queued: with no mail server they are
+    written to the log at once (:func:`forum.notifications.mail.deliver_quietly`).
+    True when this call did the job.
+    """
+    from forum.notifications import mail
+
+    try:
+        with reads_first():
+            mail_ids = HANDLERS[kind](dict(payload)) or []
+            if complete(job_id):
+                db.session.commit()
+            else:  # a worker has it (or had it): its writes, not ours
+                db.session.rollback()
+                return False
+        mail.deliver_quietly(mail_ids)
+        return True
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception(
+            "job %s (%s) failed here; the worker will run it", job_id, kind
+        )
+        return False
 
 
 def claim_job(now: datetime | None = None):
@@ -280,8 +324,19 @@ def schedule(now: datetime | None = None, *, known: set[str] | None = None) -> i
 
 @handler("housekeeping")
 def housekeeping(_payload: dict) -> None:
-    """Apply the retention periods (:func:`forum.privacy.retention.purge`): sent mails and
-    finished jobs, read notifications, bare read positions, expired export files."""
+    """The hourly chores, committed with the job's completion:
+
+    - the retention periods (:func:`forum.privacy.retention.purge`): sent mails and
+      finished jobs, read notifications, bare read positions, expired export files;
+    - contact requests unanswered for 30 days expire, their requesters told
+      (:func:`forum.directory.contacts.expire`, also ``flask forum expire-contacts``);
+    - polls whose closing date has come are closed (:func:`forum.debate.services.
+      close_due_polls`; each poll also has its own job at its date).
+    """
+    from forum.debate import services as debate
+    from forum.directory import contacts
     from forum.privacy import retention
 
     retention.purge()
+    contacts.expire(commit=False)
+    debate.close_due_polls()

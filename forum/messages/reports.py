@@ -129,6 +129,5 @@ def decide_message(moderator: User, message: Message, decision: str, reason: str
         reports=ids,
         decision=decision,
     )
-    reporters = _reporters(ids)
+    notify_moderation(_reporters(ids), ModerationEvent.REPORT_HANDLED)
     db.session.commit()
-    notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)

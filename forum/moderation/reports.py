@@ -86,9 +86,9 @@ def report_post(reporter: User, post: Post, reason: str, note: str = "") -> Repo
             _("Masqué automatiquement après %(n)d signalements, en attente d'examen.", n=count),
             act="post:auto-hide",
         )
-    db.session.commit()
     if hidden is not None:
         notify_moderation([post.author_id], ModerationEvent.POST_HIDDEN, post=post)
+    db.session.commit()
     return report
 
 
@@ -283,18 +283,14 @@ def decide_post(
     author_id = post.author_id
     if decision == "hide_sanction":
         sanctions.sanction(actor, post.author, sanction_kind or "", days, reason, commit=False)
-    reporters = _reporters(ids)
     touch(thread=post.thread, relatives=post.is_opening)
-    db.session.commit()
-    notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
+    # Told in the decision's transaction (the sanction tells its own).
+    notify_moderation(_reporters(ids), ModerationEvent.REPORT_HANDLED)
     if restored:
         notify_moderation([author_id], ModerationEvent.POST_RESTORED, post=post)
     elif hidden:
         notify_moderation([author_id], ModerationEvent.POST_HIDDEN, post=post)
-    if decision == "hide_sanction":
-        notify_moderation(
-            [author_id], ModerationEvent.SANCTION, sanction_kind=sanction_kind, reason=reason
-        )
+    db.session.commit()
 
 
 def decide_user(actor: User, target: User, decision: str, reason: str, **sanction) -> None:
@@ -324,16 +320,8 @@ def decide_user(actor: User, target: User, decision: str, reason: str, **sanctio
             reason,
             commit=False,
         )
-    reporters = _reporters(ids)
+    notify_moderation(_reporters(ids), ModerationEvent.REPORT_HANDLED)
     db.session.commit()
-    notify_moderation(reporters, ModerationEvent.REPORT_HANDLED)
-    if decision == "hide_sanction":
-        notify_moderation(
-            [target.id],
-            ModerationEvent.SANCTION,
-            sanction_kind=sanction.get("sanction_kind"),
-            reason=reason,
-        )
 
 
 def _reporters(report_ids: list[int]) -> list[int]:

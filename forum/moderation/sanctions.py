@@ -74,9 +74,9 @@ def sanction(
         days=days,
         ends_at=ends_at,
     )
+    notify_moderation([target.id], ModerationEvent.SANCTION, sanction_kind=kind, reason=reason)
     if commit:
         db.session.commit()
-        notify_moderation([target.id], ModerationEvent.SANCTION, sanction_kind=kind, reason=reason)
     return row
 
 

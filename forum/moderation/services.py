@@ -170,8 +170,8 @@ def hide_post(
 
 def hide(actor: User, post: Post, reason: str) -> Post:
     post = hide_post(actor, post, reason)
-    db.session.commit()
     notify_moderation([post.author_id], ModerationEvent.POST_HIDDEN, post=post)
+    db.session.commit()
     return post
 
 
@@ -201,8 +201,8 @@ def restore(actor: User, post: Post, reason: str = "") -> Post:
         reason=reason,
         hidden_reason=hidden_reason,
     )
-    db.session.commit()
     notify_moderation([post.author_id], ModerationEvent.POST_RESTORED, post=post)
+    db.session.commit()
     return post
 
 
@@ -234,12 +234,12 @@ def review_pending(actor: User, post: Post, approve: bool, reason: str) -> Post:
         post_id=post.id,
         reason=reason,
     )
-    db.session.commit()
     notify_moderation(
         [post.author_id],
         ModerationEvent.PENDING_APPROVED if approve else ModerationEvent.PENDING_REJECTED,
         post=post,
     )
+    db.session.commit()
     return post
 
 
@@ -254,10 +254,12 @@ def _thread_act(
     column: str,
     value: bool,
     reason: str,
+    notice: ModerationEvent | None = None,
     **also,
 ) -> Thread:
     """Set a thread's flag (``locked``, ``pinned``) and log the act with its reason.
 
+    ``notice``: what its author (unless the actor) is told, in the same transaction.
     ``also``: more columns to set with the flag (the lock's reason shown to readers).
     """
     ensure(actor, action, thread)
@@ -279,6 +281,8 @@ def _thread_act(
         reason=reason,
     )
     touch(thread=thread)
+    if notice is not None and thread.author_id != actor.id:
+        notify_moderation([thread.author_id], notice, thread=thread, reason=reason)
     db.session.commit()
     db.session.refresh(thread)
     return thread
@@ -287,14 +291,17 @@ def _thread_act(
 def lock(actor: User, thread: Thread, reason: str = "") -> Thread:
     """Lock ``thread``: readers see the reason with the lock, its author is told."""
     reason = check_reason(reason, required=False)
-    thread = _thread_act(
-        actor, thread, Action.THREAD_LOCK, "thread:lock", "locked", True, reason, lock_reason=reason
+    return _thread_act(
+        actor,
+        thread,
+        Action.THREAD_LOCK,
+        "thread:lock",
+        "locked",
+        True,
+        reason,
+        notice=ModerationEvent.THREAD_LOCKED,
+        lock_reason=reason,
     )
-    if thread.author_id != actor.id:
-        notify_moderation(
-            [thread.author_id], ModerationEvent.THREAD_LOCKED, thread=thread, reason=reason
-        )
-    return thread
 
 
 def unlock(actor: User, thread: Thread, reason: str = "") -> Thread:

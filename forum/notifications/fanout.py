@@ -1,11 +1,17 @@
 """Fan-out: who learns of a post, a seminar change or a moderation act, and how.
 
-Notifications are created *after* the event's commit (:func:`after_post`, queued
-by the discussions services with :func:`forum.db.after_commit`;
-:func:`notify_seminar`), in their own transaction, and any error there is
-logged and swallowed: a post never fails or waits because of them (the
-author's own read position and watch, :func:`record_own_post`, belong to the
-post's transaction). Fan-out costs a fixed number of queries whatever the
+Everything goes through the transactional outbox. A reply writes its notifications
+and mails in its own transaction (:func:`plan_post_notices` reads and renders before
+its first write, :func:`write_post_notices` inserts them). Other events write, in
+their own transaction, the job that notifies of them (:func:`plan_after_post` for a
+new thread or a reply with many mails, :func:`notify_seminar` and
+:func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`); right
+after the commit the request runs that job and completes it in the same transaction
+as the notifications, and should it not, the worker does. An error there is logged
+and swallowed: a post or an act never fails or waits because of them (the author's
+own read position and watch, :func:`record_own_post`, belong to the post's
+transaction). Directory, reaction and conversation notices still run after the
+commit of their change, in their own transaction. Fan-out costs a fixed number of queries whatever the
 number of recipients: one query for the recipients of every source with their
 rows, one for their preferences, one bulk insert, one counter update, one
 outbox insert; the reads and the rendering come before the first write.
@@ -17,9 +23,11 @@ Recipients who may not see the content are dropped
 from __future__ import annotations
 
 import functools
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import force_locale
@@ -87,17 +95,36 @@ _RING = (
 AFTER_POST_JOB = "notifications.after_post"
 
 
-def _fan_out(users: list[User], event: Event, *, commit: bool = True) -> list[int]:
+def _fan_out(
+    users: list[User], event: Event, *, commit: bool = True, prefs: dict | None = None
+) -> list[int]:
     """Insert the notifications, move the counters, queue the immediate mails, commit.
 
     Returns the ids of the queued mails (to send after commit). ``commit=False``: the
-    caller commits (a job commits them with its completion).
+    caller commits (a job commits them with its completion). ``prefs``: the recipients'
+    mail preferences, when read already.
     """
     if not users:
         return []
+    return _write_notices(_prepare_notices(users, event, prefs), commit=commit)
+
+
+@dataclass
+class Prepared:
+    """Notifications and mails ready to insert: rows, rendered mails, recipients' ids."""
+
+    rows: list[dict]
+    outbox: list[dict]
+    ids: list[int]
+
+
+def _prepare_notices(users: list[User], event: Event, prefs: dict | None = None) -> Prepared:
+    """The rows and the rendered mails of a fan-out: no write (reads the preferences when
+    not given)."""
     now = utcnow()
     ids = [user.id for user in users]
-    prefs = _preferences(ids)
+    if prefs is None:
+        prefs = _preferences(ids)
     rows, outbox = [], []
     for user in users:
         kind = event.kind_of[user.id]
@@ -114,12 +141,29 @@ def _fan_out(users: list[User], event: Event, *, commit: bool = True) -> list[in
         )
         if delivery == Delivery.IMMEDIATELY and user.email:
             outbox.append(_notification_mail(user, kind, event))
-    db.session.execute(_NOTIFY, rows)
-    db.session.execute(_RING, {"recipients": ids})
-    mail_ids = mail.queue_rows(outbox)
+    return Prepared(rows, outbox, ids)
+
+
+def _write_notices(prepared: Prepared, *, commit: bool = False) -> list[int]:
+    """Insert prepared notifications, move the counters, queue the mails; their ids."""
+    if not prepared.rows:
+        return []
+    db.session.execute(_NOTIFY, prepared.rows)
+    db.session.execute(_RING, {"recipients": prepared.ids})
+    mail_ids = mail.queue_rows(prepared.outbox)
     if commit:
         db.session.commit()
     return mail_ids
+
+
+def _insert_notices(prepared: Prepared) -> list[dict]:
+    """Insert prepared notifications, move the counters, queue the mails, in the
+    caller's transaction; returns the mails to log after its commit (no mail server)."""
+    if not prepared.rows:
+        return []
+    db.session.execute(_NOTIFY, prepared.rows)
+    db.session.execute(_RING, {"recipients": prepared.ids})
+    return mail.queue_rows_logged(prepared.outbox)[1]
 
 
 def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
@@ -282,6 +326,69 @@ def plan_after_post(post_id: int, *, new_thread: bool = False) -> int:
     )
 
 
+#: A reply mails at most this many members from its own transaction (their mails are
+#: rendered while SQLite's write lock is held); more, and the job tells them after the
+#: commit (:func:`plan_after_post`), rendering outside the lock.
+INLINE_MAILS = 10
+
+
+#: Stands for a reply's link in its mails, rendered before the reply has an id
+#: (:func:`plan_post_notices`); :func:`write_post_notices` puts the link in its place.
+POST_LINK_SLOT = f"forum-post-link-{secrets.token_hex(8)}"
+
+
+def plan_post_notices(
+    author: User, thread: Thread, parent_id: int | None, body_source: str, body_html: str
+) -> Prepared | None:
+    """Before a reply's first write: its notifications and mails, rendered (no write).
+
+    Reads its recipients and their preferences, renders their mails with
+    :data:`POST_LINK_SLOT` for the reply's link: on SQLite all of it happens before the
+    write lock is taken. None when they would get more than :data:`INLINE_MAILS` mails
+    at once: the reply then writes the job instead (:func:`plan_after_post`).
+    """
+    probe = SimpleNamespace(author_id=author.id, parent_id=parent_id, body_source=body_source)
+    kind_of, candidates = _recipients_of(probe, thread, False)
+    users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
+    if not users:
+        return Prepared([], [], [])
+    prefs = _preferences([user.id for user in users])
+    mails = sum(
+        1
+        for user in users
+        if user.email and delivery_for(prefs, user.id, kind_of[user.id]) == Delivery.IMMEDIATELY
+    )
+    if mails > INLINE_MAILS:
+        return None
+    event = Event(
+        kind_of=kind_of,
+        fields={"actor_id": author.id, "thread_id": thread.id, "post_id": None},
+        mail={
+            "actor_name": author.username,
+            "title": thread.title,
+            "excerpt": content.plain_text(body_html, 500),
+            "url": POST_LINK_SLOT,
+        },
+    )
+    return _prepare_notices(users, event, prefs)
+
+
+def write_post_notices(prepared: Prepared, post_id: int) -> list[dict]:
+    """In the reply's transaction, once it has an id: its notifications, the unread
+    counters and its mails (their link put in place). Returns the mails to write to the
+    log after the commit when there is no mail server (:func:`forum.notifications.mail.
+    log_sent`)."""
+    if not prepared.rows:
+        return []
+    link = mail.external_url("discussions.permalink", post_id=post_id)
+    for row in prepared.rows:
+        row["post_id"] = post_id
+    for queued in prepared.outbox:
+        queued["text_body"] = queued["text_body"].replace(POST_LINK_SLOT, link)
+        queued["html_body"] = queued["html_body"].replace(POST_LINK_SLOT, link)
+    return _insert_notices(prepared)
+
+
 def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool, list[int]]:
     """Fan out a committed post's notifications: (anything written, ids of mails queued)."""
     found = db.session.execute(_POST_THREAD_AUTHOR, {"post": post_id}).first()
@@ -343,6 +450,11 @@ SEMINAR_SUBJECTS = {
 }
 
 
+#: The jobs that tell registrants and members of the moderation's acts.
+SEMINAR_JOB = "notifications.seminar"
+MODERATION_JOB = "notifications.moderation"
+
+
 def notify_seminar(
     user_ids: list[int],
     event: SeminarEvent,
@@ -350,48 +462,72 @@ def notify_seminar(
     seminar,
     session=None,
     thread: Thread | None = None,
-) -> None:
-    """Tell registrants about their seminar (after the organiser's commit). Never raises."""
-    try:
-        with write_intent():
-            users = []
-            if user_ids:
-                users = list(
-                    db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()
-                )
-            if thread is not None:
-                users = [user for user in users if can(user, Action.THREAD_VIEW, thread)]
-            if thread is not None:
-                url = mail.external_url("discussions.thread", thread_id=thread.id)
-                title = thread.title
-            elif session is not None:
-                url = mail.external_url("seminars.session", session_id=session.id)
-                title = session.title
-            else:
-                url = mail.external_url("seminars.seminar", seminar_id=seminar.id)
-                title = seminar.title
-            subject = _(SEMINAR_SUBJECTS[event], title=title)
-            payload = Event(
-                kind_of={user.id: Kind.SEMINAR for user in users},
-                event=event.value,
-                fields={
-                    "seminar_id": seminar.id,
-                    "session_id": session.id if session is not None else None,
-                    "thread_id": thread.id if thread is not None else None,
-                },
-                mail={
-                    "headline": subject,
-                    "title": title,
-                    "seminar_title": seminar.title,
-                    "event": event.value,
-                    "url": url,
-                },
-            )
-            mail_ids = _fan_out(users, payload)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("seminar notifications (%s) failed", event)
+) -> int | None:
+    """In the organiser's transaction: tell registrants about their seminar.
+
+    Writes the job that notifies them (:func:`forum.jobs.services.enqueue_soon`): it
+    commits with the change, runs right after the commit (the worker runs it if the
+    request could not), and writes the notifications and mails once. Returns the job's
+    id (None: nobody to tell).
+    """
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return None
+    return jobs.enqueue_soon(
+        SEMINAR_JOB,
+        {
+            "user_ids": ids,
+            "event": SeminarEvent(event).value,
+            "seminar_id": seminar.id,
+            "session_id": session.id if session is not None else None,
+            "thread_id": thread.id if thread is not None else None,
+        },
+    )
+
+
+@jobs.handler(SEMINAR_JOB)
+def _seminar_job(payload: dict) -> list[int]:
+    """Notify the registrants of a seminar's event (reads, then writes; the caller commits)."""
+    from forum.seminars.models import Seminar, Session
+
+    event = SeminarEvent(payload["event"])
+    seminar = db.session.get(Seminar, payload["seminar_id"])
+    session = db.session.get(Session, payload["session_id"]) if payload["session_id"] else None
+    thread = db.session.get(Thread, payload["thread_id"]) if payload["thread_id"] else None
+    if seminar is None:
+        return []
+    users = list(db.session.execute(select(User).where(User.id.in_(payload["user_ids"]))).scalars())
+    if thread is not None:
+        users = [user for user in users if can(user, Action.THREAD_VIEW, thread)]
+        url = mail.external_url("discussions.thread", thread_id=thread.id)
+        title = thread.title
+    elif session is not None:
+        url = mail.external_url("seminars.session", session_id=session.id)
+        title = session.title
+    else:
+        url = mail.external_url("seminars.seminar", seminar_id=seminar.id)
+        title = seminar.title
+    subject = _(SEMINAR_SUBJECTS[event], title=title)
+    return _fan_out(
+        users,
+        Event(
+            kind_of={user.id: Kind.SEMINAR for user in users},
+            event=event.value,
+            fields={
+                "seminar_id": seminar.id,
+                "session_id": session.id if session is not None else None,
+                "thread_id": thread.id if thread is not None else None,
+            },
+            mail={
+                "headline": subject,
+                "title": title,
+                "seminar_title": seminar.title,
+                "event": event.value,
+                "url": url,
+            },
+        ),
+        commit=False,
+    )
 
 
 def _moderation_subject(event: ModerationEvent, title: str, sanction_kind: str | None) -> str:
@@ -425,64 +561,79 @@ def notify_moderation(
     thread: Thread | None = None,
     sanction_kind: str | None = None,
     reason: str = "",
-) -> None:
-    """Tell members what the moderation decided about them (after its commit). Never raises.
+) -> int | None:
+    """In the moderation's transaction: tell members what it decided about them.
+
+    Writes the job that notifies them (:func:`forum.jobs.services.enqueue_soon`): it
+    commits with the act, runs right after the commit (the worker runs it if the
+    request could not), and writes the notifications and mails once. Returns the job's
+    id (None: nobody to tell).
 
     The notification names the thread and the act, never the post's text. ``post``:
     the post concerned (its author is told; the link shows them the post and the
     reason). Reporters (``report_handled``) and sanctioned members get no link to the
     content. ``reason``: the moderator's reason, mailed with a sanction only.
     """
-    try:
-        event = ModerationEvent(event)
-        post_id = post.id if post is not None else None
-        thread_id = thread.id if thread is not None else None
-        with write_intent():
-            users = []
-            ids = sorted({user_id for user_id in user_ids if user_id is not None})
-            if ids:
-                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
-            if post_id is not None and thread_id is None:
-                thread_id = db.session.execute(
-                    select(Post.thread_id).where(Post.id == post_id)
-                ).scalar()
-            title = ""
-            if thread_id is not None:
-                title = (
-                    db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar()
-                    or ""
-                )
-            fields = {"thread_id": None, "post_id": None}
-            if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
-                url = mail.external_url("moderation.my_reports")
-            elif post_id is not None:
-                fields = {"thread_id": thread_id, "post_id": post_id}
-                url = mail.external_url("discussions.permalink", post_id=post_id)
-            else:
-                fields = {"thread_id": thread_id, "post_id": None}
-                url = mail.external_url("discussions.thread", thread_id=thread_id)
-            with force_locale("fr"):
-                headline = _moderation_subject(event, title, sanction_kind)
-            payload = Event(
-                kind_of={user.id: Kind.MODERATION for user in users},
-                event=event.value,
-                fields=fields,
-                mail={
-                    "headline": headline,
-                    "title": title,
-                    "event": event.value,
-                    "sanction_kind": sanction_kind or "",
-                    "reason": reason
-                    if event in (ModerationEvent.SANCTION, ModerationEvent.THREAD_LOCKED)
-                    else "",
-                    "url": url,
-                },
-            )
-            mail_ids = _fan_out(users, payload)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("moderation notifications (%s) failed", event)
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return None
+    return jobs.enqueue_soon(
+        MODERATION_JOB,
+        {
+            "user_ids": ids,
+            "event": ModerationEvent(event).value,
+            "post_id": post.id if post is not None else None,
+            "thread_id": thread.id if thread is not None else None,
+            "sanction_kind": sanction_kind,
+            "reason": reason,
+        },
+    )
+
+
+@jobs.handler(MODERATION_JOB)
+def _moderation_job(payload: dict) -> list[int]:
+    """Notify members of a moderation act (reads, then writes; the caller commits)."""
+    event = ModerationEvent(payload["event"])
+    post_id, thread_id = payload["post_id"], payload["thread_id"]
+    sanction_kind, reason = payload["sanction_kind"], payload["reason"]
+    users = list(db.session.execute(select(User).where(User.id.in_(payload["user_ids"]))).scalars())
+    if post_id is not None and thread_id is None:
+        thread_id = db.session.execute(select(Post.thread_id).where(Post.id == post_id)).scalar()
+    title = ""
+    if thread_id is not None:
+        title = (
+            db.session.execute(select(Thread.title).where(Thread.id == thread_id)).scalar() or ""
+        )
+    fields = {"thread_id": None, "post_id": None}
+    if event in (ModerationEvent.REPORT_HANDLED, ModerationEvent.SANCTION):
+        url = mail.external_url("moderation.my_reports")
+    elif post_id is not None:
+        fields = {"thread_id": thread_id, "post_id": post_id}
+        url = mail.external_url("discussions.permalink", post_id=post_id)
+    else:
+        fields = {"thread_id": thread_id, "post_id": None}
+        url = mail.external_url("discussions.thread", thread_id=thread_id)
+    with force_locale("fr"):
+        headline = _moderation_subject(event, title, sanction_kind)
+    return _fan_out(
+        users,
+        Event(
+            kind_of={user.id: Kind.MODERATION for user in users},
+            event=event.value,
+            fields=fields,
+            mail={
+                "headline": headline,
+                "title": title,
+                "event": event.value,
+                "sanction_kind": sanction_kind or "",
+                "reason": reason
+                if event in (ModerationEvent.SANCTION, ModerationEvent.THREAD_LOCKED)
+                else "",
+                "url": url,
+            },
+        ),
+        commit=False,
+    )
 
 
 def forget_post(post: Post) -> None:
@@ -528,21 +679,43 @@ def notify_directory(
     """
     try:
         with write_intent():
-            ids = sorted({user_id for user_id in user_ids if user_id is not None})
-            users = []
-            if ids:
-                users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
-            payload = Event(
-                kind_of={user.id: Kind.DIRECTORY for user in users},
-                event=event,
-                fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
-                mail={"headline": headline, "title": headline, "event": event, "url": url},
+            mail_ids = directory_notices(
+                user_ids,
+                event,
+                headline=headline,
+                url=url,
+                offer_id=offer_id,
+                contact_request_id=contact_request_id,
             )
-            mail_ids = _fan_out(users, payload)
+            db.session.commit()
         mail.deliver_quietly(mail_ids)
     except Exception:
         db.session.rollback()
         current_app.logger.exception("directory notifications (%s) failed", event)
+
+
+def directory_notices(
+    user_ids: list[int],
+    event: str,
+    *,
+    headline: str,
+    url: str,
+    offer_id: int | None = None,
+    contact_request_id: int | None = None,
+) -> list[int]:
+    """:func:`notify_directory` in the current transaction (the caller commits); returns
+    the ids of the mails queued."""
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return []
+    users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+    payload = Event(
+        kind_of={user.id: Kind.DIRECTORY for user in users},
+        event=event,
+        fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
+        mail={"headline": headline, "title": headline, "event": event, "url": url},
+    )
+    return _fan_out(users, payload, commit=False)
 
 
 #: A post's author hears of reactions to it at most once in this delay.

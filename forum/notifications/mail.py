@@ -147,6 +147,35 @@ def queue_rows(rows: list[dict]) -> list[int]:
     return list(db.session.execute(_QUEUE_ROWS, rows).scalars())
 
 
+def queue_rows_logged(rows: list[dict]) -> tuple[list[int], list[dict]]:
+    """:func:`queue_rows`, for a request that writes its mails with its own change.
+
+    With no mail server (nothing on the network to wait for), the first
+    ``FORUM_MAIL_INLINE_LIMIT`` are stored sent already, in the same statement, and
+    returned to be written to the log once the transaction commits (:func:`log_sent`):
+    the one write transaction :func:`deliver_quietly` would take after the commit is
+    saved. With a mail server, all wait for the worker. Returns (ids, mails to log).
+    """
+    if not rows:
+        return [], []
+    logged: list[dict] = []
+    if not mail_enabled():
+        logged = rows[: current_app.config["FORUM_MAIL_INLINE_LIMIT"]]
+    now = utcnow()
+    for index, row in enumerate(rows):
+        row["sent_at"] = now if index < len(logged) else None
+    return queue_rows(rows), logged
+
+
+def log_sent(rows: list[dict]) -> None:
+    """After the commit: the mails :func:`queue_rows_logged` stored sent, to the log."""
+    for row in rows:
+        current_app.logger.info(
+            "mail (no FORUM_MAIL_SERVER) to %s: %s\n%s", row["to_address"], row["subject"],
+            row["text_body"],
+        )  # fmt: skip
+
+
 #: Long headers are kept whole, never RFC 2047-encoded: mail clients read the
 #: List-Unsubscribe URL as it is (RFC 8058), and 998 characters is SMTP's line limit.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)

@@ -9,13 +9,14 @@ the change or not at all, so a reader who sees the new counter sees the new rows
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import DateTime, and_, bindparam, func, or_, select, text
 
-from forum.db import upsert, utcnow
+from forum.db import utcnow
 from forum.extensions import db
 from forum.pages.models import HOME, SITE, THEME, THREAD, PageVersion
 
@@ -57,18 +58,24 @@ def touch(
         keys.add((SITE, 0))
     if not keys:
         return
-    now = utcnow()
+    params: dict = {"now": utcnow()}
     # Sorted: two writers bumping the same rows take their locks in the same order.
-    rows = [
-        {"scope": scope, "ref_id": ref, "version": 1, "changed_at": now}
-        for scope, ref in sorted(keys)
-    ]
-    statement = upsert(db.session, PageVersion).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_table.c.scope, _table.c.ref_id],
-        set_={"version": _table.c.version + 1, "changed_at": statement.excluded.changed_at},
-    )
-    db.session.execute(statement)
+    for n, (scope, ref) in enumerate(sorted(keys)):
+        params[f"scope{n}"], params[f"ref{n}"] = scope, ref
+    db.session.execute(_bump(len(keys)), params)
+
+
+@functools.cache
+def _bump(count: int):
+    """One upsert moving ``count`` counters, the same on SQLite and PostgreSQL: written
+    out once per count, so that SQLAlchemy caches it (its dialect INSERT … ON CONFLICT
+    is built and compiled anew on every call, which costs more than running it)."""
+    rows = ", ".join(f"(:scope{n}, :ref{n}, 1, :now)" for n in range(count))  # placeholders
+    insert = f"INSERT INTO page_versions (scope, ref_id, version, changed_at) VALUES {rows}"  # noqa: S608
+    return text(
+        f"{insert} ON CONFLICT (scope, ref_id) DO UPDATE SET"
+        " version = page_versions.version + 1, changed_at = excluded.changed_at"
+    ).bindparams(bindparam("now", type_=DateTime))
 
 
 def _split_relatives(thread) -> list[int]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icalendar import Calendar, Event
-
 from forum.seminars.models import SeminarStatus, Session
 from forum.seminars.services import to_paris
 
@@ -22,6 +20,9 @@ def build_calendar(
     sessions: Iterable[Session], *, name: str, host: str, url_for_session, stamp
 ) -> bytes:
     """The ``.ics`` document; ``url_for_session(session)`` gives each event's URL."""
+    # Imported here: a worker that never serves a calendar does not carry the library.
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Rencontres sociales//Forum//FR")
     calendar.add("version", "2.0")

@@ -116,13 +116,13 @@ def save_seminar(
     search.index_seminar(seminar)
     promoted = _promote(seminar)
     touch(site=True)  # the home page, and threads linked to its sessions
-    db.session.commit()
     if promoted:
         fanout.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
     if cancelled:
         fanout.notify_seminar(
             _active_registrants(seminar.id), SeminarEvent.CANCELLED, seminar=seminar
         )
+    db.session.commit()
     return seminar
 
 
@@ -196,9 +196,9 @@ def publish_minutes(actor: User, session: Session, minutes: str) -> Session:
     if first_time:
         session.minutes_published_at = utcnow()
     search.index_session(session)
-    db.session.commit()
     if first_time:
         invite_to_continue(session, minutes=True)
+    db.session.commit()
     return session
 
 
@@ -369,16 +369,16 @@ def unregister(user: User, seminar: Seminar) -> Registration:
     promoted = _promote(seminar)
     for session_id in freed_workshops:
         _promote_workshop(session_id)
-    db.session.commit()
     if promoted:
         fanout.notify_seminar(promoted, SeminarEvent.PROMOTED, seminar=seminar)
+    db.session.commit()
     return registration
 
 
 def _promote(seminar: Seminar) -> list[int]:
     """Give free seats to the waiting list, first come first served (seminar row locked).
 
-    Returns the ids of the members promoted (to notify after commit).
+    Returns the ids of the members promoted (told in the same transaction).
     """
     promoted: list[int] = []
     while True:
@@ -498,8 +498,8 @@ def open_follow_up(actor: User, session: Session, title: str, body: str) -> Thre
     ensure(actor, Action.SESSION_FOLLOW_UP, session)
     thread = discussions.create_thread(actor, _session_theme(session), title, body, commit=False)
     link_thread(actor, session, thread, LinkKind.FOLLOW_UP, commit=False)
-    db.session.commit()  # the thread's notifications run after this commit
     invite_to_continue(session, thread)
+    db.session.commit()  # the notifications' jobs commit with the thread, run right after
     return thread
 
 
@@ -520,7 +520,8 @@ def invite_to_continue(
     session: Session, thread: Thread | None = None, *, minutes: bool = False
 ) -> list[int]:
     """Invite ``session``'s seminar registrants to continue: the follow-up ``thread`` is
-    open, or (``minutes``) the minutes are published. After commit; returns their user ids.
+    open, or (``minutes``) the minutes are published. In the caller's transaction (the
+    job that tells them commits with it); returns their user ids.
     """
     user_ids = _active_registrants(session.seminar_id)
     fanout.notify_seminar(

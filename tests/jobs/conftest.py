@@ -11,7 +11,7 @@ import pytest
 
 from forum.extensions import db
 from forum.notifications import mail
-from tests.notifications.conftest import Inbox, SMTPServer, smtp_server  # noqa: F401
+from tests.notifications.conftest import Inbox, SMTPServer, mail_app, smtp_server  # noqa: F401
 
 #: The longest a held server keeps a client waiting (then it answers anyway).
 HOLD_S = 20

@@ -1,4 +1,7 @@
-"""A reply and its notifications: written once, never lost once the reply is committed."""
+"""A post and its notifications: written once, never lost once the post is committed.
+
+A reply writes them in its own transaction; a new thread writes the job that does.
+"""
 
 from __future__ import annotations
 
@@ -28,40 +31,89 @@ def after_lease(app):
     return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
 
 
-def test_the_request_notifies_and_completes_the_job_in_one_transaction(app):
+def test_a_reply_commits_its_notifications_and_mail_with_it(app):
     alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice)
-    post = make_reply(app, bob, thread)
+    make_reply(app, bob, thread)
     assert counts(app) == (1, 1)  # Alice: told under the bell and by mail
     with app.app_context():
-        opening, job = db.session.execute(
+        [opening] = db.session.execute(
             select(Job).where(Job.kind == AFTER_POST_JOB).order_by(Job.id)
         ).scalars()
-        assert opening.payload["new_thread"] is True
-        assert opening.done_at is not None  # nobody to tell of the new thread: done all the same
-        assert job.payload == {"post_id": post.id, "new_thread": False}
-        assert job.done_at is not None and job.attempts == 0  # done by the request
+        assert opening.payload["new_thread"] is True  # a new thread writes the job …
+        assert opening.done_at is not None  # nobody to tell of it: done all the same
+        # … a reply needs none: its notifications were written with it.
         assert run_pending(after_lease(app))["jobs"] == 0
     assert counts(app) == (1, 1)  # never twice
 
 
-def test_a_reply_whose_request_died_after_the_commit_is_notified_by_the_worker(app, monkeypatch):
+def test_a_reply_rolled_back_leaves_no_notification_and_no_mail(app, monkeypatch):
+    from forum.accounts.models import User
+    from forum.discussions.models import Post, Thread
+
     alice, bob = make_user(app, "alice"), make_user(app, "bob")
     thread = make_thread(app, alice)
-    # The process dies between the reply's commit and its notifications.
-    monkeypatch.setattr(discussions.fanout, "after_post", lambda *args, **kwargs: None)
+    before = counts(app)
+
+    def broken(**_kwargs):  # the last write of the reply, after its notifications
+        raise RuntimeError("le disque est plein")
+
+    monkeypatch.setattr(discussions, "touch", broken)
+    with app.test_request_context():
+        try:
+            discussions.reply(
+                db.session.get(User, bob.id), db.session.get(Thread, thread.id), "Perdue."
+            )
+        except RuntimeError:
+            db.session.rollback()
+        else:
+            raise AssertionError("the reply should have failed")
+        assert db.session.execute(select(func.count(Post.id))).scalar() == 1
+    assert counts(app) == before == (0, 0)
+
+
+def test_a_reply_that_would_mail_many_writes_the_job_the_request_runs(app, monkeypatch):
+    from forum.notifications import fanout
+
+    monkeypatch.setattr(fanout, "INLINE_MAILS", 0)  # one mail is already too many
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    thread = make_thread(app, alice)
     post = make_reply(app, bob, thread)
+    assert counts(app) == (1, 1)
+    with app.app_context():
+        job = db.session.execute(
+            select(Job).where(Job.kind == AFTER_POST_JOB).order_by(Job.id.desc()).limit(1)
+        ).scalar_one()
+        assert job.payload == {"post_id": post.id, "new_thread": False}
+        assert job.done_at is not None and job.attempts == 0  # done by the request
+        assert run_pending(after_lease(app))["jobs"] == 0
+    assert counts(app) == (1, 1)
+
+
+def test_a_new_thread_whose_request_died_after_the_commit_is_notified_by_the_worker(
+    app, monkeypatch
+):
+    from forum.accounts.models import User
+    from forum.discussions.models import Theme
+    from forum.notifications import watching
+
+    alice, bob = make_user(app, "alice"), make_user(app, "bob")
+    with app.app_context():
+        theme = db.session.execute(select(Theme).where(Theme.slug == "urbain")).scalar_one()
+        watching.watch_theme(db.session.get(User, bob.id), theme, "watching")
+    # The process dies between the thread's commit and its notifications.
+    monkeypatch.setattr(discussions.fanout, "after_post", lambda *args, **kwargs: None)
+    thread = make_thread(app, alice, theme="urbain")
     monkeypatch.undo()
     assert counts(app) == (0, 0)
     with app.app_context():
         assert run_pending()["jobs"] == 0  # the request's own turn first
         assert run_pending(after_lease(app))["jobs"] == 1
         [notification] = db.session.execute(select(Notification)).scalars().all()
-        assert (notification.user_id, notification.post_id) == (alice.id, post.id)
-        [sent] = db.session.execute(select(OutboxMail.sent_at)).scalars().all()
-        assert sent is not None  # no mail server in this test: written to the log
+        assert (notification.user_id, notification.thread_id) == (bob.id, thread.id)
+        assert notification.kind == "new_thread"
         assert run_pending(after_lease(app) + timedelta(hours=1))["jobs"] == 0
-    assert counts(app) == (1, 1)
+    assert counts(app)[0] == 1
 
 
 def test_a_request_late_for_a_job_the_worker_took_writes_nothing(app):
