@@ -15,7 +15,7 @@ STALE_LOCK := echo "requirements/*.lock lag behind pyproject.toml: run make lock
 
 PORT ?= 5000
 
-.PHONY: run test lint format install install-dev translations clean bench bench-smoke bench-mail lock lock-upgrade
+.PHONY: run test lint format install install-dev translations clean bench bench-smoke bench-mail bench-writes lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,10 @@ clean:
 .PHONY: bench-hostile
 bench-hostile: install-dev
 	$(BIN)/python bench/hostile.py
+
+# The write mix alone (20 writers, replies and private messages), with each worker's peak RSS.
+bench-writes: install-dev
+	$(BIN)/python bench/writes.py
 
 # Two app nodes (gunicorn) and two workers on PostgreSQL (FORUM_TEST_DATABASE_URL, schema
 # `scale`) and Redis (database 1): sessions, login lock, page cache across nodes, then a
