@@ -1,14 +1,15 @@
 """Reading the debate: what a thread page adds to its posts, the debate map, poll results.
 
 A thread page costs one more statement for positions and reactions together
-(:func:`page_view`): the positions its posts' direct replies took, counted in SQL,
-and the reactions to its posts with who gave them, in one ``UNION ALL``. Its polls
+(:func:`page_view`): the reactions to its posts with who gave them and, for the few
+posts whose replies are not all on the page, the positions those replies took,
+counted in SQL (the others are counted from the page's own posts). Its polls
 and synthesis come in a second one (:func:`thread_extras`).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import url_for
@@ -59,42 +60,58 @@ def _visible_to(viewer, rights):
     return and_(clause, shown)
 
 
-@dataclass
-class PostDebate:
-    """What the page shows under one post."""
-
-    positions: list[tuple[str, int]] = field(default_factory=list)
-    reactions: dict[str, list[str]] = field(default_factory=dict)
-    mine: set[str] = field(default_factory=set)
-
-    @property
-    def reaction_total(self) -> int:
-        return sum(len(names) for names in self.reactions.values())
-
-
 class PageDebate:
     """The debate under each post of one page, and its markup.
 
     A page shows up to 500 posts: what is the same for all of them (labels, URL
-    patterns, the CSRF token) is found once here, and :meth:`block` writes each post's
-    counts and reactions with plain string formatting rather than template loops.
+    patterns, the CSRF token, the fixed parts of each piece of markup) is put together
+    once here, escaped; :meth:`block` then joins a post's pieces with plain string
+    formatting, and a post with neither positions under it nor reactions, for a reader
+    who may not react, costs one dictionary look-up.
     """
 
-    def __init__(self, thread: Thread, posts: dict[int, PostDebate], reacts: bool) -> None:
-        self.posts = posts
+    def __init__(self, thread: Thread, reacts: bool) -> None:
         self.extras: ThreadExtras | None = None
+        #: Post id -> its replies' position counts, as markup ("3 pour · 2 contre").
+        self.counts: dict[int, str] = {}
+        #: Post id -> reaction code -> who gave it, escaped (sorted when first written).
+        self.reactions: dict[int, dict[str, list[str]]] = {}
+        #: Post ids -> the reaction codes the reader gave.
+        self.mine: dict[int, set[str]] = {}
+        #: Post id -> the badge of the position it took (replies that took one).
+        self.badge_of: dict[int, Markup] = {}
         self._map = url_for("debate.thread_map", thread_id=thread.id)
         self._react = url_pattern("debate.react", "post_id")
         self._list = url_pattern("debate.reactions", "post_id")
-        self._token = generate_csrf() if reacts else ""
-        # Escaped once for the page: each post's markup is then plain formatting.
-        self._positions = {
-            code.value: escape(str(label)) for code, label in POSITION_LABELS.items()
+        token = generate_csrf() if reacts else ""
+        # Each position's link around its post id and count: prefix, id, middle, n, suffix.
+        self._links = {
+            code.value: (
+                f'<a href="{self._map}?position={code.value}#map-post-',
+                f" {escape(str(label))}</a>",
+            )
+            for code, label in POSITION_LABELS.items()
         }
-        self._reactions = [
-            (code.value, escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
+        words = {code.value: escape(str(REACTION_LABELS[code])) for code in REACTION_ORDER}
+        self._words = [(code, words[code]) for code in REACTION_CODES]
+        # A reaction button's form, after its action URL, pressed or not, before its count.
+        form = (
+            '" class="inline"><input type="hidden" name="csrf_token" value="{token}">'
+            '<button type="submit" name="reaction" value="{code}" class="reaction-button" '
+            'aria-pressed="{pressed}">{word}'
+        )
+        self._buttons = [
+            (
+                code,
+                form.format(token=token, code=code, pressed="true", word=word),
+                form.format(token=token, code=code, pressed="false", word=word),
+            )
+            for code, word in self._words
         ]
-        self._who, self._all = escape(_("Qui a réagi")), escape(_("Toutes les réactions"))
+        self._who = (
+            f'<details class="who-reacted"><summary>{escape(_("Qui a réagi"))}</summary><ul>'
+        )
+        self._all = f"{escape(_('Toutes les réactions'))}</a></details>"
         #: The badge of each position, text and not colour alone ("Position : Pour").
         hidden = escape(_("Position :"))
         self.badges = {
@@ -105,112 +122,89 @@ class PageDebate:
             for code, label in BADGE_LABELS.items()
         }
 
-    def of(self, post_id: int) -> PostDebate:
-        return self.posts.get(post_id) or _EMPTY
+    def add_counts(self, counts: dict[int, dict[str, int]]) -> None:
+        """Writes the links of each post's position counts, in the order of POSITION_CODES."""
+        links = self._links
+        for post_id, by_code in counts.items():
+            self.counts[post_id] = (
+                '<p class="position-counts">'
+                + " · ".join(
+                    f'{links[code][0]}{post_id}">{by_code[code]}{links[code][1]}'
+                    for code in POSITION_CODES
+                    if code in by_code
+                )
+                + "</p>"
+            )
 
     def block(self, post_id: int, may_react: bool) -> Markup:
         """Under a post: its replies' positions, each a link to the map filtered, and its
         reactions (buttons for who may react, counts for the others, who in a details)."""
-        entry = self.posts.get(post_id)
-        if entry is None and not may_react:
-            return _NOTHING
-        entry = entry or _EMPTY
-        parts = []
-        if entry.positions:
-            links = " · ".join(
-                f'<a href="{self._map}?position={code}#map-post-{post_id}">'
-                f"{n} {self._positions[code]}</a>"
-                for code, n in entry.positions
-            )
-            parts.append(f'<p class="position-counts">{links}</p>')
-        if entry.reactions or may_react:
-            items = []
-            for code, word in self._reactions:
-                names = entry.reactions.get(code, ())
-                count = f" · {len(names)}" if names else ""
-                if may_react:
-                    pressed = "true" if code in entry.mine else "false"
-                    items.append(
-                        f'<form method="post" action="{self._react % post_id}" class="inline">'
-                        f'<input type="hidden" name="csrf_token" value="{self._token}">'
-                        f'<button type="submit" name="reaction" value="{code}" '
-                        f'class="reaction-button" aria-pressed="{pressed}">'
-                        f"{word}{count}</button></form>"
-                    )
-                elif names:
-                    items.append(f'<span class="reaction-count">{word}{count}</span>')
-            if entry.reactions:
-                who = "".join(
-                    f"<li>{word} : {escape(', '.join(entry.reactions[code]))}</li>"
-                    for code, word in self._reactions
-                    if code in entry.reactions
-                )
-                items.append(
-                    f'<details class="who-reacted"><summary>{self._who}</summary>'
-                    f'<ul>{who}</ul><a href="{self._list % post_id}">{self._all}</a>'
-                    "</details>"
-                )
-            parts.append(f'<div class="reactions">{"".join(items)}</div>')
-        return Markup("\n".join(parts))  # noqa: S704 - every text above is escaped
+        counts = self.counts.get(post_id)
+        reactions = self.reactions.get(post_id)
+        if reactions is None and not may_react:
+            return Markup(counts) if counts else _NOTHING  # noqa: S704 - escaped parts
+        parts = [counts, '<div class="reactions">'] if counts else ['<div class="reactions">']
+        if may_react:
+            mine = self.mine.get(post_id, ())
+            action = '<form method="post" action="' + self._react % post_id
+            for code, pressed, plain in self._buttons:
+                names = reactions.get(code) if reactions else None
+                parts.append(action)
+                parts.append(pressed if code in mine else plain)
+                if names:
+                    parts.append(f" · {len(names)}")
+                parts.append("</button></form>")
+        else:
+            for code, word in self._words:
+                names = reactions.get(code)
+                if names:
+                    parts.append(f'<span class="reaction-count">{word} · {len(names)}</span>')
+        if reactions:
+            parts.append(self._who)
+            for code, word in self._words:
+                names = reactions.get(code)
+                if names:
+                    names.sort(key=str.lower)
+                    parts.append(f"<li>{word} : {', '.join(names)}</li>")
+            parts.append(f'</ul><a href="{self._list % post_id}">{self._all}')
+        parts.append("</div>")
+        if counts:
+            parts[1] = "\n" + parts[1]
+        return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
 _NOTHING = Markup("")
-_EMPTY = PostDebate()
 
 
 def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False):
     """Positions and reactions of the page's posts (one query), and the thread's polls and
     synthesis on the thread page (one more)."""
-    ids = [post.id for post in posts]
-    result = PageDebate(thread, {}, rights.reacts)
-    if ids:
-        positions = (
-            select(
-                literal("p").label("tag"),
-                Post.parent_id.label("post_id"),
-                Post.position.label("code"),
-                func.count().label("n"),
-                cast(null(), String).label("username"),
-            )
-            .where(
-                Post.parent_id.in_(ids),
-                Post.position.is_not(None),
-                _visible_to(viewer, rights),
-            )
-            .group_by(Post.parent_id, Post.position)
-        )
-        reactions = (
-            select(
-                literal("r"),
-                Reaction.post_id,
-                Reaction.kind,
-                Reaction.user_id,
-                User.username,
-            )
-            .join(User, User.id == Reaction.user_id)
-            .where(Reaction.post_id.in_(ids))
-        )
-        rows = db.session.execute(union_all(positions, reactions)).all()
-        counted: dict[int, Counter] = defaultdict(Counter)
-        named: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for tag, post_id, code, n, username in rows:
-            entry = result.posts.setdefault(post_id, PostDebate())
-            if tag == "p":
-                counted[post_id][code] += n
+    result = PageDebate(thread, rights.reacts)
+    if posts:
+        counts, incomplete = _positions_on_page(posts, rights, result)
+        me = rights.user_id
+        named, mine = result.reactions, result.mine
+        escaped: dict[str, str] = {}
+        for post_id, code, n, username in _rows(posts, incomplete, viewer, rights):
+            if username is None:  # a position and its count
+                if post_id in counts:
+                    counts[post_id][code] = n
+                else:
+                    counts[post_id] = {code: n}
+                continue
+            name = escaped.get(username)
+            if name is None:
+                name = escaped[username] = str(escape(username))
+            by_code = named.get(post_id)
+            if by_code is None:
+                named[post_id] = {code: [name]}
+            elif code in by_code:
+                by_code[code].append(name)
             else:
-                named[post_id][code].append(username)
-                if n == rights.user_id:
-                    entry.mine.add(code)
-        for post_id, counts in counted.items():
-            result.posts[post_id].positions = [
-                (code, counts[code]) for code in POSITION_CODES if counts[code]
-            ]
-        for post_id, by_kind in named.items():
-            result.posts[post_id].reactions = {
-                code: sorted(by_kind[code], key=str.lower)
-                for code in REACTION_CODES
-                if code in by_kind
-            }
+                by_code[code] = [name]
+            if n == me:
+                mine.setdefault(post_id, set()).add(code)
+        result.add_counts(counts)
     if not branch:
         result.extras = thread_extras(thread)
         found = result.extras.synthesis
@@ -218,6 +212,84 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
             result.extras.sections = synthesis.render_for(found, viewer)
             result.extras.titles = synthesis.section_titles()
     return result
+
+
+def _positions_on_page(
+    posts: list[Post], rights, result: PageDebate
+) -> tuple[dict[int, dict[str, int]], list[int]]:
+    """The positions the page's posts' replies took, counted from the page itself, and the
+    posts some of whose replies are not on it (those are counted in SQL); on the way, each
+    reply's badge into ``result.badge_of``.
+
+    A post's ``child_count`` only grows (a split reply keeps its rank), so a post with as
+    many replies on the page as its ``child_count`` has them all there.
+    """
+    present: dict[int, int] = {}
+    counts: dict[int, dict[str, int]] = {}
+    me, sees_all = rights.user_id, rights.moderates
+    badges, badge_of = result.badges, result.badge_of
+    for post in posts:
+        parent_id = post.parent_id
+        if parent_id is None:
+            continue
+        present[parent_id] = present.get(parent_id, 0) + 1
+        code = post.position
+        if code:
+            badge_of[post.id] = badges[code]
+        if (
+            code
+            and post.deleted_at is None
+            and (
+                sees_all
+                or (post.hidden_at is None and post.pending_at is None)
+                or post.author_id == me
+            )
+        ):
+            by_code = counts.get(parent_id)
+            if by_code is None:
+                counts[parent_id] = {code: 1}
+            else:
+                by_code[code] = by_code.get(code, 0) + 1
+    incomplete = [post.id for post in posts if post.child_count > present.get(post.id, 0)]
+    for post_id in incomplete:
+        counts.pop(post_id, None)
+    return counts, incomplete
+
+
+def _rows(posts: list[Post], incomplete: list[int], viewer, rights):
+    """The reactions to the page's posts with who gave them, and the positions of the
+    replies of ``incomplete`` posts with their counts, in one statement.
+
+    The page's posts are found again by their place in the tree (a page is a run of
+    paths, down to its deepest post) rather than by a list of 500 ids. Position codes and
+    reaction codes differ, so the code tells a row's kind; a position's row has no name.
+    """
+    paths = [post.path for post in posts]
+    on_page = select(Post.id).where(
+        Post.thread_id == posts[0].thread_id,
+        Post.path >= min(paths),
+        Post.path <= max(paths),
+        Post.depth <= max(post.depth for post in posts),
+    )
+    statement = (
+        select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.username)
+        .join(User, User.id == Reaction.user_id)
+        .where(Reaction.post_id.in_(on_page))
+    )
+    if incomplete:
+        positions = (
+            select(Post.parent_id, Post.position, func.count(), cast(null(), String))
+            .where(
+                Post.parent_id.in_(incomplete),
+                Post.position.is_not(None),
+                _visible_to(viewer, rights),
+            )
+            .group_by(Post.parent_id, Post.position)
+        )
+        statement = union_all(positions, statement)
+    # Plain rows through the session's connection: the ORM's row handling would cost as
+    # much again as reading them.
+    return db.session.connection().execute(statement).all()
 
 
 @dataclass
