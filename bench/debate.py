@@ -4,8 +4,11 @@
 file (through the services), one without any position or reaction, the other with a
 position on every reply and 0 to 3 reactions per post; renders their pages in-process
 (the Flask test client, no network) as an anonymous reader and as a member, one after
-the other, so that noise on the machine weighs on both alike; compares the medians. Writes its table to ``bench/RESULTS.md`` (section
-"debate"). Slowness alone never fails.
+the other, so that noise on the machine weighs on both alike; compares the medians of
+wall time and of the process's CPU time (steadier on a shared machine). The anonymous
+page cache is off: the anonymous reader's page is rendered each time, as on a cache
+miss. Writes its table to ``bench/RESULTS.md`` (section "debate"). Slowness alone never
+fails.
 """
 
 from __future__ import annotations
@@ -76,12 +79,13 @@ def _set_debate(app, post_ids, user_ids, on: bool) -> None:
         db.session.commit()
 
 
-def _time(client, url: str, rounds: int) -> list[float]:
+def _time(client, url: str, rounds: int) -> list[tuple[float, float]]:
+    """(wall ms, CPU ms) of each of ``rounds`` requests."""
     times = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append(((time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000))
         assert response.status_code == 200
     return times
 
@@ -97,6 +101,7 @@ def main() -> int:
             "SECRET_KEY": "bench-debate-secret-key-long-enough-0123456789",
             "FORUM_RATE_LIMITS": "off",
             "WTF_CSRF_ENABLED": False,
+            "FORUM_PAGE_CACHE_SECONDS": 0,
         }
     )
     plain_id, _ids, _users, _post = _build(app)
@@ -116,19 +121,25 @@ def main() -> int:
         for round_ in range(ROUNDS):
             for on in (False, True) if round_ % 2 else (True, False):
                 samples[on] += _time(client, urls[on], 1)
-        plain, debate = (statistics.median(samples[k]) for k in (False, True))
-        rows.append((viewer, plain, debate, debate / plain))
+        plain, debate = (statistics.median(t for t, _ in samples[k]) for k in (False, True))
+        plain_cpu, debate_cpu = (statistics.median(c for _, c in samples[k]) for k in (False, True))
+        rows.append(
+            (viewer, plain, debate, debate / plain, plain_cpu, debate_cpu, debate_cpu / plain_cpu)
+        )
     table = [
         f"{START}",
         "### Thread of 500 posts: with positions and reactions vs without (SQLite, in-process)",
         "",
         f"`python -m bench.debate` on {time.strftime('%Y-%m-%d')}: median render time of the "
         "whole page (one page of 500 posts), positions on every reply, 0 to 3 reactions per "
-        "post.",
+        f"post; {ROUNDS} alternating requests of each page per reader, the page cache off.",
         "",
-        "| reader | without ms | with ms | ratio |",
-        "| --- | ---: | ---: | ---: |",
-        *(f"| {v} | {p:.1f} | {d:.1f} | {r:.2f} |" for v, p, d, r in rows),
+        "| reader | without ms | with ms | ratio | without CPU ms | with CPU ms | CPU ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {v} | {p:.1f} | {d:.1f} | {r:.2f} | {pc:.1f} | {dc:.1f} | {rc:.2f} |"
+            for v, p, d, r, pc, dc, rc in rows
+        ),
         "",
         f"{END}",
     ]

@@ -108,6 +108,15 @@ class PageDebate:
             )
             for code, word in self._words
         ]
+        #: The reactions of a post nobody reacted to: its URL in each button's form.
+        self._idle = (
+            '<div class="reactions">'
+            + "".join(
+                '<form method="post" action="%s' + plain.replace("%", "%%") + "</button></form>"
+                for _code, _pressed, plain in self._buttons
+            )
+            + "</div>"
+        )
         self._who = (
             f'<details class="who-reacted"><summary>{escape(_("Qui a réagi"))}</summary><ul>'
         )
@@ -141,36 +150,35 @@ class PageDebate:
         reactions (buttons for who may react, counts for the others, who in a details)."""
         counts = self.counts.get(post_id)
         reactions = self.reactions.get(post_id)
-        if reactions is None and not may_react:
-            return Markup(counts) if counts else _NOTHING  # noqa: S704 - escaped parts
-        parts = [counts, '<div class="reactions">'] if counts else ['<div class="reactions">']
-        if may_react:
-            mine = self.mine.get(post_id, ())
-            action = '<form method="post" action="' + self._react % post_id
-            for code, pressed, plain in self._buttons:
-                names = reactions.get(code) if reactions else None
-                parts.append(action)
-                parts.append(pressed if code in mine else plain)
-                if names:
-                    parts.append(f" · {len(names)}")
-                parts.append("</button></form>")
+        if reactions is None:
+            if not may_react:
+                return Markup(counts) if counts else _NOTHING  # noqa: S704 - escaped parts
+            # Nobody reacted yet: the three buttons, the same for every such post.
+            html = self._idle % ((self._react % post_id,) * len(self._buttons))
         else:
+            shown, who = [], []
+            if may_react:
+                mine = self.mine.get(post_id, ())
+                action = '<form method="post" action="' + self._react % post_id
+                for code, pressed, plain in self._buttons:
+                    names = reactions.get(code)
+                    shown.append(
+                        f"{action}{pressed if code in mine else plain}"
+                        f"{f' · {len(names)}' if names else ''}</button></form>"
+                    )
             for code, word in self._words:
                 names = reactions.get(code)
                 if names:
-                    parts.append(f'<span class="reaction-count">{word} · {len(names)}</span>')
-        if reactions:
-            parts.append(self._who)
-            for code, word in self._words:
-                names = reactions.get(code)
-                if names:
-                    names.sort(key=str.lower)
-                    parts.append(f"<li>{word} : {', '.join(names)}</li>")
-            parts.append(f'</ul><a href="{self._list % post_id}">{self._all}')
-        parts.append("</div>")
-        if counts:
-            parts[1] = "\n" + parts[1]
-        return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+                    if not may_react:
+                        shown.append(f'<span class="reaction-count">{word} · {len(names)}</span>')
+                    if len(names) > 1:
+                        names.sort(key=str.lower)
+                    who.append(f"<li>{word} : {', '.join(names)}</li>")
+            html = (
+                f'<div class="reactions">{"".join(shown)}{self._who}{"".join(who)}'
+                f'</ul><a href="{self._list % post_id}">{self._all}</div>'
+            )
+        return Markup(f"{counts}\n{html}" if counts else html)  # noqa: S704 - escaped parts
 
 
 _NOTHING = Markup("")
@@ -181,11 +189,12 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
     synthesis on the thread page (one more)."""
     result = PageDebate(thread, rights.reacts)
     if posts:
-        counts, incomplete = _positions_on_page(posts, rights, result)
+        loaded = _loaded(posts)
+        counts, incomplete = _positions_on_page(loaded, rights, result)
         me = rights.user_id
         named, mine = result.reactions, result.mine
         escaped: dict[str, str] = {}
-        for post_id, code, n, username in _rows(posts, incomplete, viewer, rights):
+        for post_id, code, n, username in _rows(loaded, incomplete, viewer, rights):
             if username is None:  # a position and its count
                 if post_id in counts:
                     counts[post_id][code] = n
@@ -214,8 +223,42 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
     return result
 
 
+#: The columns of a post the debate reads, for every post of the page.
+_FIELDS = frozenset(
+    (
+        "id",
+        "thread_id",
+        "parent_id",
+        "path",
+        "depth",
+        "position",
+        "child_count",
+        "author_id",
+        "deleted_at",
+        "hidden_at",
+        "pending_at",
+    )
+)
+
+
+def _loaded(posts: list[Post]) -> list[dict]:
+    """Each post's columns as the page's query loaded them: its instance dictionary.
+
+    Reading 500 posts through the ORM's attribute descriptors costs more than all the
+    counting done with them; a post some of whose columns were expired is read through
+    its attributes (which load them) instead.
+    """
+    loaded = []
+    for post in posts:
+        values = post.__dict__
+        if not values.keys() >= _FIELDS:
+            values = {name: getattr(post, name) for name in _FIELDS}
+        loaded.append(values)
+    return loaded
+
+
 def _positions_on_page(
-    posts: list[Post], rights, result: PageDebate
+    posts: list[dict], rights, result: PageDebate
 ) -> tuple[dict[int, dict[str, int]], list[int]]:
     """The positions the page's posts' replies took, counted from the page itself, and the
     posts some of whose replies are not on it (those are counted in SQL); on the way, each
@@ -229,34 +272,31 @@ def _positions_on_page(
     me, sees_all = rights.user_id, rights.moderates
     badges, badge_of = result.badges, result.badge_of
     for post in posts:
-        parent_id = post.parent_id
+        parent_id = post["parent_id"]
         if parent_id is None:
             continue
         present[parent_id] = present.get(parent_id, 0) + 1
-        code = post.position
-        if code:
-            badge_of[post.id] = badges[code]
-        if (
-            code
-            and post.deleted_at is None
-            and (
-                sees_all
-                or (post.hidden_at is None and post.pending_at is None)
-                or post.author_id == me
-            )
+        code = post["position"]
+        if not code:
+            continue
+        badge_of[post["id"]] = badges[code]
+        if post["deleted_at"] is None and (
+            sees_all
+            or (post["hidden_at"] is None and post["pending_at"] is None)
+            or post["author_id"] == me
         ):
             by_code = counts.get(parent_id)
             if by_code is None:
                 counts[parent_id] = {code: 1}
             else:
                 by_code[code] = by_code.get(code, 0) + 1
-    incomplete = [post.id for post in posts if post.child_count > present.get(post.id, 0)]
+    incomplete = [post["id"] for post in posts if post["child_count"] > present.get(post["id"], 0)]
     for post_id in incomplete:
         counts.pop(post_id, None)
     return counts, incomplete
 
 
-def _rows(posts: list[Post], incomplete: list[int], viewer, rights):
+def _rows(posts: list[dict], incomplete: list[int], viewer, rights):
     """The reactions to the page's posts with who gave them, and the positions of the
     replies of ``incomplete`` posts with their counts, in one statement.
 
@@ -264,12 +304,12 @@ def _rows(posts: list[Post], incomplete: list[int], viewer, rights):
     paths, down to its deepest post) rather than by a list of 500 ids. Position codes and
     reaction codes differ, so the code tells a row's kind; a position's row has no name.
     """
-    paths = [post.path for post in posts]
+    paths = [post["path"] for post in posts]
     on_page = select(Post.id).where(
-        Post.thread_id == posts[0].thread_id,
+        Post.thread_id == posts[0]["thread_id"],
         Post.path >= min(paths),
         Post.path <= max(paths),
-        Post.depth <= max(post.depth for post in posts),
+        Post.depth <= max(post["depth"] for post in posts),
     )
     statement = (
         select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.username)
