@@ -98,7 +98,9 @@ def test_hidden_thread_synthesis_is_not_found_by_members(app, published):
     thread_id, synthesis_id = published
     with app.app_context():
         moderation.hide(
-            user_named("modo"), db.session.get(Post, opening_post(app, thread_id).id), "Hors charte."
+            user_named("modo"),
+            db.session.get(Post, opening_post(app, thread_id).id),
+            "Hors charte.",
         )
         assert db.session.get(Thread, thread_id).hidden_at is not None
     member = app.test_client()
