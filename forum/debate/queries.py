@@ -27,6 +27,7 @@ from forum.debate.models import (
     POSITION_LABELS,
     REACTION_LABELS,
     Poll,
+    PollOption,
     PollVote,
     PollVoter,
     Position,
@@ -37,6 +38,7 @@ from forum.debate.models import (
 from forum.discussions.models import Post, Thread
 from forum.discussions.tree import Node
 from forum.extensions import db
+from forum.permissions import Action, can
 from forum.templating import url_pattern
 
 #: The order positions are listed in ("3 pour · 2 contre · 1 nuance").
@@ -216,6 +218,8 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
         result.add_counts(counts)
     if not branch:
         result.extras = thread_extras(thread)
+        if result.extras.polls:
+            result.extras.inline = inline_polls(result.extras.polls, viewer)
         found = result.extras.synthesis
         if found is not None and found.is_published:
             result.extras.sections = synthesis.render_for(found, viewer)
@@ -339,6 +343,8 @@ class ThreadExtras:
     #: The published synthesis's sections for this reader, and their titles.
     sections: dict = field(default_factory=dict)
     titles: dict = field(default_factory=dict)
+    #: The polls as the thread page shows them (one more statement, when there are any).
+    inline: list[InlinePoll] = field(default_factory=list)
 
 
 def thread_extras(thread: Thread) -> ThreadExtras:
@@ -517,6 +523,86 @@ def poll_results(poll: Poll, viewer) -> PollResults:
         else:
             counts[option_id] = n
     return PollResults(poll=poll, counts=counts, voters=voters, mine=mine)
+
+
+@dataclass
+class InlinePoll:
+    """A poll as the thread page shows it: its options, results and what the reader sees."""
+
+    poll: Poll
+    options: list[tuple[int, str]]
+    results: PollResults
+    #: The reader may see the bars (per the poll's ``results`` setting).
+    shows_results: bool
+
+
+def shows_results(poll: Poll, results: PollResults, viewer) -> bool:
+    """Whether ``viewer`` sees the results: always, after voting, or after closing (its
+    author and the moderators, who may export them, always see them)."""
+    if poll.is_closed() or poll.results == "always" or can(viewer, Action.POLL_EXPORT, poll):
+        return True
+    return poll.results == "after_vote" and results.voted
+
+
+def inline_polls(polls: list[Poll], viewer) -> list[InlinePoll]:
+    """The thread's polls with their options, votes per option, voters and the viewer's
+    choices: one statement for all of them."""
+    ids = [poll.id for poll in polls]
+    options = (
+        select(
+            literal("o"),
+            PollOption.poll_id,
+            PollOption.id,
+            PollOption.rank,
+            PollOption.label,
+            func.count(PollVote.user_id),
+        )
+        .outerjoin(PollVote, PollVote.option_id == PollOption.id)
+        .where(PollOption.poll_id.in_(ids))
+        .group_by(PollOption.poll_id, PollOption.id, PollOption.rank, PollOption.label)
+    )
+    voters = (
+        select(
+            literal("v"),
+            PollVoter.poll_id,
+            literal(0),
+            literal(0),
+            cast(null(), String),
+            func.count(),
+        )
+        .where(PollVoter.poll_id.in_(ids))
+        .group_by(PollVoter.poll_id)
+    )
+    parts = [options, voters]
+    if viewer.is_authenticated:
+        parts.append(
+            select(
+                literal("m"),
+                PollVote.poll_id,
+                PollVote.option_id,
+                literal(0),
+                cast(null(), String),
+                literal(0),
+            ).where(PollVote.poll_id.in_(ids), PollVote.user_id == viewer.id)
+        )
+    found: dict[int, list] = {poll_id: [] for poll_id in ids}
+    results = {poll.id: PollResults(poll=poll, counts={}, voters=0, mine=set()) for poll in polls}
+    for tag, poll_id, option_id, rank, label, n in db.session.connection().execute(
+        union_all(*parts)
+    ):
+        if tag == "o":
+            found[poll_id].append((rank, option_id, label))
+            results[poll_id].counts[option_id] = n
+        elif tag == "v":
+            results[poll_id].voters = n
+        else:
+            results[poll_id].mine.add(option_id)
+    shown = []
+    for poll in polls:
+        result = results[poll.id]
+        options = [(option_id, label) for _rank, option_id, label in sorted(found[poll.id])]
+        shown.append(InlinePoll(poll, options, result, shows_results(poll, result, viewer)))
+    return shown
 
 
 def option_ids(poll: Poll) -> set[int]:

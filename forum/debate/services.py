@@ -216,6 +216,7 @@ def vote(user: User, poll: Poll, option_ids: list[int]) -> None:
         insert(PollVote),
         [{"poll_id": poll.id, "user_id": user.id, "option_id": option_id} for option_id in chosen],
     )
+    touch(thread=poll.thread_id)  # the thread page shows the poll's results
     db.session.commit()
 
 

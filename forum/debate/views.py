@@ -153,9 +153,7 @@ def new_poll(thread_id: int):
 
 
 def _shows_results(poll, results) -> bool:
-    if poll.is_closed() or poll.results == "always" or can(current_user, Action.POLL_EXPORT, poll):
-        return True
-    return poll.results == "after_vote" and results.voted
+    return queries.shows_results(poll, results, current_user)
 
 
 def _poll_page(poll, error: str | None = None):
@@ -194,6 +192,10 @@ def vote(poll_id: int):
     except Refused as exc:
         return _poll_page(poll, exc.message)
     flash(_("Votre vote est enregistré. Vous pouvez le changer jusqu'à la clôture."), "success")
+    if request.form.get("from") == "thread":  # voted on the thread page: back there
+        return redirect(
+            url_for("discussions.thread", thread_id=poll.thread_id, _anchor=f"poll-{poll.id}")
+        )
     return redirect(url_for(".poll", poll_id=poll.id))
 
 

@@ -200,3 +200,50 @@ def test_reactions_are_rate_limited(make_app):
     ]
     assert [a.status_code for a in answers[:30]] == [302] * 30
     assert answers[30].status_code == 429
+
+
+def test_polls_inline_on_the_thread_page_vote_there_results_per_setting(
+    app, client, auth, thread_and_post
+):
+    thread, _post = thread_and_post
+    with app.app_context():
+        thread_row = db.session.get(Thread, thread.id)
+        single = services.create_poll(
+            user_named("alice"), thread_row, question="Quel montant ?", options="1 %\n5 %"
+        )
+        multiple = services.create_poll(
+            user_named("alice"),
+            thread_row,
+            question="Quels quartiers ?",
+            options="Nord\nSud\nCentre",
+            multiple=True,
+            results="after_vote",
+        )
+        single_id, multiple_id = single.id, multiple.id
+        options = [option.id for option in multiple.options]
+    anonymous = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'id="poll-{single_id}"' in anonymous and f'id="poll-{multiple_id}"' in anonymous
+    assert 'name="option"' not in anonymous and "csrf_token" not in anonymous
+    assert "0 voix (0 %)" in anonymous  # "always": the bars, even empty
+    assert "Les résultats seront visibles après votre vote." in anonymous
+    auth.login("chloe")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert section.count('type="checkbox" name="option"') == 3 and "bar-value" not in section
+    assert page.split(f'id="poll-{single_id}"')[1].count('type="radio" name="option"') >= 2
+    response = client.post_form(
+        f"/polls/{multiple_id}/vote",
+        {"option": [str(options[0]), str(options[2])], "from": "thread"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/threads/{thread.id}#poll-{multiple_id}")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert section.count("1 voix (100 %)") == 2 and "0 voix (0 %)" in section
+    assert section.count(" checked>") == 2 and "Changer mon vote" in section
+    # Closed, a poll shows its results and no form any more.
+    with app.app_context():
+        services.close_poll(user_named("alice"), db.session.get(Poll, multiple_id))
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert 'name="option"' not in section and "clos" in section and "bar-value" in section
