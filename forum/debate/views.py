@@ -270,7 +270,13 @@ def edit_synthesis(thread_id: int):
         else:
             flash(_("Synthèse enregistrée."), "success")
             return redirect(url_for(".synthesis_page", thread_id=thread.id))
-    return form_page("debate/synthesis_form.html", form, thread=thread, synthesis=existing)
+    return form_page(
+        "debate/synthesis_form.html",
+        form,
+        thread=thread,
+        synthesis=existing,
+        citable=synthesis.citable_posts(thread, current_user),
+    )
 
 
 @bp.route("/threads/<int:thread_id>/synthesis/approve", methods=["POST"])
