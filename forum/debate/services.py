@@ -25,7 +25,7 @@ from forum.debate.models import (
     ReactionKind,
     Results,
 )
-from forum.debate.queries import poll_results
+from forum.debate.polls import poll_results
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.moderation import log

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from forum.debate import queries, services, synthesis
+from forum.debate import polls, queries, services, synthesis
 from forum.debate.forms import ConfirmForm, PollForm, SynthesisForm
 from forum.debate.models import POSITION_LABELS, REACTION_LABELS, Position, ReactionKind
 from forum.discussions.models import Post, Thread
@@ -108,7 +108,7 @@ def reactions(post_id: int):
 
 
 def _poll_or_404(poll_id: int):
-    poll = queries.poll_or_none(poll_id) if poll_id > 0 else None
+    poll = polls.poll_or_none(poll_id) if poll_id > 0 else None
     if poll is None or poll.thread.merged_into_id is not None:
         abort(404)
     ensure(current_user, Action.THREAD_VIEW, poll.thread)
@@ -153,11 +153,11 @@ def new_poll(thread_id: int):
 
 
 def _shows_results(poll, results) -> bool:
-    return queries.shows_results(poll, results, current_user)
+    return polls.shows_results(poll, results, current_user)
 
 
 def _poll_page(poll, error: str | None = None):
-    results = queries.poll_results(poll, current_user)
+    results = polls.poll_results(poll, current_user)
     html = render_template(
         "debate/poll.html",
         poll=poll,

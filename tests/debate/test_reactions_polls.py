@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.db import utcnow, write_intent
-from forum.debate import queries, services
+from forum.debate import polls, services
 from forum.debate.models import Poll, PollVote, PollVoter
 from forum.discussions.models import Post, Thread
 from forum.extensions import db, limiter
@@ -154,7 +154,7 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
                 from forum.accounts.models import User
 
                 user = db.session.get(User, user_id)
-                poll = queries.poll_or_none(poll_id)
+                poll = polls.poll_or_none(poll_id)
                 db.session.commit()  # end the read: the vote starts its own transaction
                 barrier.wait()
                 # As in a POST request: on SQLite the transaction begins IMMEDIATE.
@@ -180,7 +180,7 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
         assert len(votes) == 6 and all(n == 1 for _user, n in votes)
         from forum.accounts.models import AnonymousUser
 
-        results = queries.poll_results(queries.poll_or_none(poll_id), AnonymousUser())
+        results = polls.poll_results(polls.poll_or_none(poll_id), AnonymousUser())
         assert results.voters == 6 and sum(results.counts.values()) == 6
 
 
