@@ -247,3 +247,30 @@ def test_polls_inline_on_the_thread_page_vote_there_results_per_setting(
     page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
     section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
     assert 'name="option"' not in section and "clos" in section and "bar-value" in section
+
+
+def test_a_vote_renews_the_cached_anonymous_thread_page(make_app):
+    app = make_app(FORUM_PAGE_CACHE_SECONDS=60)
+    alice, chloe = make_user(app, "alice"), make_user(app, "chloe")
+    thread = make_thread(app, alice, title="Le marché du samedi")
+    with app.app_context():
+        poll = services.create_poll(
+            user_named("alice"),
+            db.session.get(Thread, thread.id),
+            question="Quelle heure ?",
+            options="8 h\n9 h",
+        )
+        poll_id, first = poll.id, poll.options[0].id
+    reader = app.test_client()
+    reader.get(f"/threads/{thread.id}")
+    cached = reader.get(f"/threads/{thread.id}")
+    assert cached.headers["X-Page-Cache"] == "hit" and "1 voix" not in cached.get_data(True)
+    with app.app_context():
+        services.vote(db.session.get(type(chloe), chloe.id), poll_or_404(poll_id), [first])
+    fresh = reader.get(f"/threads/{thread.id}")
+    assert fresh.headers["X-Page-Cache"] == "miss"
+    assert "1 voix (100 %)" in fresh.get_data(as_text=True)
+
+
+def poll_or_404(poll_id: int) -> Poll:
+    return polls.poll_or_none(poll_id)
