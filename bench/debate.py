@@ -4,21 +4,26 @@
 file (through the services), one without any position or reaction, the other with a
 position on every reply and 0 to 3 reactions per post; renders their pages in-process
 (the Flask test client, no network) as an anonymous reader and as a member, one after
-the other, so that noise on the machine weighs on both alike; compares the medians. Writes its table to ``bench/RESULTS.md`` (section
-"debate"). Slowness alone never fails.
+the other, so that noise on the machine weighs on both alike; compares the medians of
+wall time and of the process's CPU time (steadier on a shared machine). The anonymous
+page cache is off: the anonymous reader's page is rendered each time, as on a cache
+miss. Writes its table to ``bench/RESULTS.md`` (section "debate"). Slowness alone never
+fails.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -76,32 +81,62 @@ def _set_debate(app, post_ids, user_ids, on: bool) -> None:
         db.session.commit()
 
 
-def _time(client, url: str, rounds: int) -> list[float]:
+def _time(client, url: str, rounds: int) -> list[tuple[float, float]]:
+    """(wall ms, CPU ms) of each of ``rounds`` requests."""
     times = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append(((time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000))
         assert response.status_code == 200
     return times
 
 
-def main() -> int:
+def _app(workdir: str):
     from forum import create_app
 
-    workdir = tempfile.mkdtemp(prefix="forum-bench-debate-")
     os.environ["FORUM_INSTANCE_PATH"] = workdir
-    app = create_app(
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
             "SECRET_KEY": "bench-debate-secret-key-long-enough-0123456789",
             "FORUM_RATE_LIMITS": "off",
             "WTF_CSRF_ENABLED": False,
+            "FORUM_PAGE_CACHE_SECONDS": 0,
         }
     )
+
+
+def build(workdir: str) -> None:
+    """``python -m bench.debate --build DIR``: the two threads, their ids on stdout."""
+    app = _app(workdir)
     plain_id, _ids, _users, _post = _build(app)
     debate_id, post_ids, user_ids, _post = _build(app, "Un long débat argumenté")
     _set_debate(app, post_ids, user_ids, True)
+    from forum.extensions import db
+
+    with app.app_context():
+        # The last writes (the debate's) would otherwise be read from the write-ahead log,
+        # the other thread's from the database file: both from the file, as on a server
+        # running for a while.
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+    print(json.dumps([plain_id, debate_id]))
+
+
+def main() -> int:
+    workdir = tempfile.mkdtemp(prefix="forum-bench-debate-")
+    # Built by another process: the one measuring starts as a fresh worker would, without
+    # the thousand posts' worth of objects that writing them leaves behind.
+    built = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "bench.debate", "--build", workdir],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    plain_id, debate_id = json.loads(built.stdout.strip().splitlines()[-1])
+    app = _app(workdir)
     urls = {False: f"/threads/{plain_id}", True: f"/threads/{debate_id}"}
     rows = []
     for viewer in ("anonyme", "membre"):
@@ -116,19 +151,25 @@ def main() -> int:
         for round_ in range(ROUNDS):
             for on in (False, True) if round_ % 2 else (True, False):
                 samples[on] += _time(client, urls[on], 1)
-        plain, debate = (statistics.median(samples[k]) for k in (False, True))
-        rows.append((viewer, plain, debate, debate / plain))
+        plain, debate = (statistics.median(t for t, _ in samples[k]) for k in (False, True))
+        plain_cpu, debate_cpu = (statistics.median(c for _, c in samples[k]) for k in (False, True))
+        rows.append(
+            (viewer, plain, debate, debate / plain, plain_cpu, debate_cpu, debate_cpu / plain_cpu)
+        )
     table = [
         f"{START}",
         "### Thread of 500 posts: with positions and reactions vs without (SQLite, in-process)",
         "",
         f"`python -m bench.debate` on {time.strftime('%Y-%m-%d')}: median render time of the "
         "whole page (one page of 500 posts), positions on every reply, 0 to 3 reactions per "
-        "post.",
+        f"post; {ROUNDS} alternating requests of each page per reader, the page cache off.",
         "",
-        "| reader | without ms | with ms | ratio |",
-        "| --- | ---: | ---: | ---: |",
-        *(f"| {v} | {p:.1f} | {d:.1f} | {r:.2f} |" for v, p, d, r in rows),
+        "| reader | without ms | with ms | ratio | without CPU ms | with CPU ms | CPU ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {v} | {p:.1f} | {d:.1f} | {r:.2f} | {pc:.1f} | {dc:.1f} | {rc:.2f} |"
+            for v, p, d, r, pc, dc, rc in rows
+        ),
         "",
         f"{END}",
     ]
@@ -143,4 +184,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--build"]:
+        build(sys.argv[2])
+        sys.exit(0)
     sys.exit(main())

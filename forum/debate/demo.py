@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.accounts.models import User
 from forum.debate import services, synthesis
 from forum.debate.models import Poll
-from forum.debate.queries import poll_or_none
+from forum.debate.polls import poll_or_none
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db

@@ -7,6 +7,8 @@ reads it with the tree, at no extra cost.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from forum import content
 from forum.accounts.models import User
 from forum.db import TimestampMixin, utcnow
 from forum.discussions.models import Thread
@@ -167,6 +170,21 @@ class PollVote(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     option_id: Mapped[int] = mapped_column(ForeignKey("poll_options.id"), primary_key=True)
+
+
+#: The four sections of a synthesis, in their order.
+SYNTHESIS_SECTIONS = ("consensus", "disagreements", "questions", "proposals")
+#: A citation as ``Synthesis.body_html`` keeps it, filled in for each reader.
+CITATION_MARKER_RE = re.compile(r"⟦cite:(\d{1,10})⟧")
+
+
+def synthesis_text(body_html: str) -> str:
+    """A synthesis's text (its stored ``body_html``) without its citations: search, feeds."""
+    stored = json.loads(body_html or "{}")
+    html = " ".join(
+        CITATION_MARKER_RE.sub(" ", stored.get(name, "")) for name in SYNTHESIS_SECTIONS
+    )
+    return content.plain_text(html, limit=1_000_000)
 
 
 class Synthesis(TimestampMixin, db.Model):

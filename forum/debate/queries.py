@@ -1,22 +1,22 @@
-"""Reading the debate: what a thread page adds to its posts, the debate map, poll results.
+"""Reading the debate: what a thread page adds to its posts, and the debate map.
 
 A thread page costs one more statement for positions and reactions together
-(:func:`page_view`): the positions its posts' direct replies took, counted in SQL,
-and the reactions to its posts with who gave them, in one ``UNION ALL``. Its polls
+(:func:`page_view`): the reactions to its posts with who gave them and, for the few
+posts whose replies are not all on the page, the positions those replies took,
+counted in SQL (the others are counted from the page's own posts). Its polls
 and synthesis come in a second one (:func:`thread_extras`).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import String, and_, cast, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import String, and_, cast, func, null, or_, select, union_all
 
 from forum import content
 from forum.accounts.models import User
@@ -26,13 +26,12 @@ from forum.debate.models import (
     POSITION_LABELS,
     REACTION_LABELS,
     Poll,
-    PollVote,
-    PollVoter,
     Position,
     Reaction,
     ReactionKind,
     Synthesis,
 )
+from forum.debate.polls import InlinePoll, inline_polls
 from forum.discussions.models import Post, Thread
 from forum.discussions.tree import Node
 from forum.extensions import db
@@ -59,42 +58,67 @@ def _visible_to(viewer, rights):
     return and_(clause, shown)
 
 
-@dataclass
-class PostDebate:
-    """What the page shows under one post."""
-
-    positions: list[tuple[str, int]] = field(default_factory=list)
-    reactions: dict[str, list[str]] = field(default_factory=dict)
-    mine: set[str] = field(default_factory=set)
-
-    @property
-    def reaction_total(self) -> int:
-        return sum(len(names) for names in self.reactions.values())
-
-
 class PageDebate:
     """The debate under each post of one page, and its markup.
 
     A page shows up to 500 posts: what is the same for all of them (labels, URL
-    patterns, the CSRF token) is found once here, and :meth:`block` writes each post's
-    counts and reactions with plain string formatting rather than template loops.
+    patterns, the CSRF token, the fixed parts of each piece of markup) is put together
+    once here, escaped; :meth:`block` then joins a post's pieces with plain string
+    formatting, and a post with neither positions under it nor reactions, for a reader
+    who may not react, costs one dictionary look-up.
     """
 
-    def __init__(self, thread: Thread, posts: dict[int, PostDebate], reacts: bool) -> None:
-        self.posts = posts
+    def __init__(self, thread: Thread, reacts: bool) -> None:
         self.extras: ThreadExtras | None = None
+        #: Post id -> its replies' position counts, as markup ("3 pour · 2 contre").
+        self.counts: dict[int, str] = {}
+        #: Post id -> reaction code -> who gave it, escaped (sorted when first written).
+        self.reactions: dict[int, dict[str, list[str]]] = {}
+        #: Post ids -> the reaction codes the reader gave.
+        self.mine: dict[int, set[str]] = {}
+        #: Post id -> the badge of the position it took (replies that took one).
+        self.badge_of: dict[int, Markup] = {}
         self._map = url_for("debate.thread_map", thread_id=thread.id)
         self._react = url_pattern("debate.react", "post_id")
         self._list = url_pattern("debate.reactions", "post_id")
-        self._token = generate_csrf() if reacts else ""
-        # Escaped once for the page: each post's markup is then plain formatting.
-        self._positions = {
-            code.value: escape(str(label)) for code, label in POSITION_LABELS.items()
+        token = generate_csrf() if reacts else ""
+        # Each position's link around its post id and count: prefix, id, middle, n, suffix.
+        self._links = {
+            code.value: (
+                f'<a href="{self._map}?position={code.value}#map-post-',
+                f" {escape(str(label))}</a>",
+            )
+            for code, label in POSITION_LABELS.items()
         }
-        self._reactions = [
-            (code.value, escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
+        words = {code.value: escape(str(REACTION_LABELS[code])) for code in REACTION_ORDER}
+        self._words = [(code, words[code]) for code in REACTION_CODES]
+        # A reaction button's form, after its action URL, pressed or not, before its count.
+        form = (
+            '" class="inline"><input type="hidden" name="csrf_token" value="{token}">'
+            '<button type="submit" name="reaction" value="{code}" class="reaction-button" '
+            'aria-pressed="{pressed}">{word}'
+        )
+        self._buttons = [
+            (
+                code,
+                form.format(token=token, code=code, pressed="true", word=word),
+                form.format(token=token, code=code, pressed="false", word=word),
+            )
+            for code, word in self._words
         ]
-        self._who, self._all = escape(_("Qui a réagi")), escape(_("Toutes les réactions"))
+        #: The reactions of a post nobody reacted to: its URL in each button's form.
+        self._idle = (
+            '<div class="reactions">'
+            + "".join(
+                '<form method="post" action="%s' + plain.replace("%", "%%") + "</button></form>"
+                for _code, _pressed, plain in self._buttons
+            )
+            + "</div>"
+        )
+        self._who = (
+            f'<details class="who-reacted"><summary>{escape(_("Qui a réagi"))}</summary><ul>'
+        )
+        self._all = f"{escape(_('Toutes les réactions'))}</a></details>"
         #: The badge of each position, text and not colour alone ("Position : Pour").
         hidden = escape(_("Position :"))
         self.badges = {
@@ -105,119 +129,207 @@ class PageDebate:
             for code, label in BADGE_LABELS.items()
         }
 
-    def of(self, post_id: int) -> PostDebate:
-        return self.posts.get(post_id) or _EMPTY
+    def add_counts(self, counts: dict[int, dict[str, int]]) -> None:
+        """Writes the links of each post's position counts, in the order of POSITION_CODES."""
+        links = self._links
+        for post_id, by_code in counts.items():
+            self.counts[post_id] = (
+                '<p class="position-counts">'
+                + " · ".join(
+                    f'{links[code][0]}{post_id}">{by_code[code]}{links[code][1]}'
+                    for code in POSITION_CODES
+                    if code in by_code
+                )
+                + "</p>"
+            )
 
     def block(self, post_id: int, may_react: bool) -> Markup:
         """Under a post: its replies' positions, each a link to the map filtered, and its
         reactions (buttons for who may react, counts for the others, who in a details)."""
-        entry = self.posts.get(post_id)
-        if entry is None and not may_react:
-            return _NOTHING
-        entry = entry or _EMPTY
-        parts = []
-        if entry.positions:
-            links = " · ".join(
-                f'<a href="{self._map}?position={code}#map-post-{post_id}">'
-                f"{n} {self._positions[code]}</a>"
-                for code, n in entry.positions
-            )
-            parts.append(f'<p class="position-counts">{links}</p>')
-        if entry.reactions or may_react:
-            items = []
-            for code, word in self._reactions:
-                names = entry.reactions.get(code, ())
-                count = f" · {len(names)}" if names else ""
-                if may_react:
-                    pressed = "true" if code in entry.mine else "false"
-                    items.append(
-                        f'<form method="post" action="{self._react % post_id}" class="inline">'
-                        f'<input type="hidden" name="csrf_token" value="{self._token}">'
-                        f'<button type="submit" name="reaction" value="{code}" '
-                        f'class="reaction-button" aria-pressed="{pressed}">'
-                        f"{word}{count}</button></form>"
+        counts = self.counts.get(post_id)
+        reactions = self.reactions.get(post_id)
+        if reactions is None:
+            if not may_react:
+                return Markup(counts) if counts else _NOTHING  # noqa: S704 - escaped parts
+            # Nobody reacted yet: the three buttons, the same for every such post.
+            html = self._idle % ((self._react % post_id,) * len(self._buttons))
+        else:
+            shown, who = [], []
+            if may_react:
+                mine = self.mine.get(post_id, ())
+                action = '<form method="post" action="' + self._react % post_id
+                for code, pressed, plain in self._buttons:
+                    names = reactions.get(code)
+                    shown.append(
+                        f"{action}{pressed if code in mine else plain}"
+                        f"{f' · {len(names)}' if names else ''}</button></form>"
                     )
-                elif names:
-                    items.append(f'<span class="reaction-count">{word}{count}</span>')
-            if entry.reactions:
-                who = "".join(
-                    f"<li>{word} : {escape(', '.join(entry.reactions[code]))}</li>"
-                    for code, word in self._reactions
-                    if code in entry.reactions
-                )
-                items.append(
-                    f'<details class="who-reacted"><summary>{self._who}</summary>'
-                    f'<ul>{who}</ul><a href="{self._list % post_id}">{self._all}</a>'
-                    "</details>"
-                )
-            parts.append(f'<div class="reactions">{"".join(items)}</div>')
-        return Markup("\n".join(parts))  # noqa: S704 - every text above is escaped
+            for code, word in self._words:
+                names = reactions.get(code)
+                if names:
+                    if not may_react:
+                        shown.append(f'<span class="reaction-count">{word} · {len(names)}</span>')
+                    if len(names) > 1:
+                        names.sort(key=str.lower)
+                    who.append(f"<li>{word} : {', '.join(names)}</li>")
+            html = (
+                f'<div class="reactions">{"".join(shown)}{self._who}{"".join(who)}'
+                f'</ul><a href="{self._list % post_id}">{self._all}</div>'
+            )
+        return Markup(f"{counts}\n{html}" if counts else html)  # noqa: S704 - escaped parts
 
 
 _NOTHING = Markup("")
-_EMPTY = PostDebate()
 
 
 def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False):
     """Positions and reactions of the page's posts (one query), and the thread's polls and
     synthesis on the thread page (one more)."""
-    ids = [post.id for post in posts]
-    result = PageDebate(thread, {}, rights.reacts)
-    if ids:
-        positions = (
-            select(
-                literal("p").label("tag"),
-                Post.parent_id.label("post_id"),
-                Post.position.label("code"),
-                func.count().label("n"),
-                cast(null(), String).label("username"),
-            )
-            .where(
-                Post.parent_id.in_(ids),
-                Post.position.is_not(None),
-                _visible_to(viewer, rights),
-            )
-            .group_by(Post.parent_id, Post.position)
-        )
-        reactions = (
-            select(
-                literal("r"),
-                Reaction.post_id,
-                Reaction.kind,
-                Reaction.user_id,
-                User.username,
-            )
-            .join(User, User.id == Reaction.user_id)
-            .where(Reaction.post_id.in_(ids))
-        )
-        rows = db.session.execute(union_all(positions, reactions)).all()
-        counted: dict[int, Counter] = defaultdict(Counter)
-        named: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for tag, post_id, code, n, username in rows:
-            entry = result.posts.setdefault(post_id, PostDebate())
-            if tag == "p":
-                counted[post_id][code] += n
+    result = PageDebate(thread, rights.reacts)
+    if posts:
+        loaded = _loaded(posts)
+        counts, incomplete = _positions_on_page(loaded, rights, result)
+        me = rights.user_id
+        named, mine = result.reactions, result.mine
+        escaped: dict[str, str] = {}
+        for post_id, code, n, username in _rows(loaded, incomplete, viewer, rights):
+            if username is None:  # a position and its count
+                if post_id in counts:
+                    counts[post_id][code] = n
+                else:
+                    counts[post_id] = {code: n}
+                continue
+            name = escaped.get(username)
+            if name is None:
+                name = escaped[username] = str(escape(username))
+            by_code = named.get(post_id)
+            if by_code is None:
+                named[post_id] = {code: [name]}
+            elif code in by_code:
+                by_code[code].append(name)
             else:
-                named[post_id][code].append(username)
-                if n == rights.user_id:
-                    entry.mine.add(code)
-        for post_id, counts in counted.items():
-            result.posts[post_id].positions = [
-                (code, counts[code]) for code in POSITION_CODES if counts[code]
-            ]
-        for post_id, by_kind in named.items():
-            result.posts[post_id].reactions = {
-                code: sorted(by_kind[code], key=str.lower)
-                for code in REACTION_CODES
-                if code in by_kind
-            }
+                by_code[code] = [name]
+            if n == me:
+                mine.setdefault(post_id, set()).add(code)
+        result.add_counts(counts)
     if not branch:
         result.extras = thread_extras(thread)
+        if result.extras.polls:
+            result.extras.inline = inline_polls(result.extras.polls, viewer)
         found = result.extras.synthesis
         if found is not None and found.is_published:
             result.extras.sections = synthesis.render_for(found, viewer)
             result.extras.titles = synthesis.section_titles()
     return result
+
+
+#: The columns of a post the debate reads, for every post of the page.
+_FIELDS = frozenset(
+    (
+        "id",
+        "thread_id",
+        "parent_id",
+        "path",
+        "depth",
+        "position",
+        "child_count",
+        "author_id",
+        "deleted_at",
+        "hidden_at",
+        "pending_at",
+    )
+)
+
+
+def _loaded(posts: list[Post]) -> list[dict]:
+    """Each post's columns as the page's query loaded them: its instance dictionary.
+
+    Reading 500 posts through the ORM's attribute descriptors costs more than all the
+    counting done with them; a post some of whose columns were expired is read through
+    its attributes (which load them) instead.
+    """
+    loaded = []
+    for post in posts:
+        values = post.__dict__
+        if not values.keys() >= _FIELDS:
+            values = {name: getattr(post, name) for name in _FIELDS}
+        loaded.append(values)
+    return loaded
+
+
+def _positions_on_page(
+    posts: list[dict], rights, result: PageDebate
+) -> tuple[dict[int, dict[str, int]], list[int]]:
+    """The positions the page's posts' replies took, counted from the page itself, and the
+    posts some of whose replies are not on it (those are counted in SQL); on the way, each
+    reply's badge into ``result.badge_of``.
+
+    A post's ``child_count`` only grows (a split reply keeps its rank), so a post with as
+    many replies on the page as its ``child_count`` has them all there.
+    """
+    present: dict[int, int] = {}
+    counts: dict[int, dict[str, int]] = {}
+    me, sees_all = rights.user_id, rights.moderates
+    badges, badge_of = result.badges, result.badge_of
+    for post in posts:
+        parent_id = post["parent_id"]
+        if parent_id is None:
+            continue
+        present[parent_id] = present.get(parent_id, 0) + 1
+        code = post["position"]
+        if not code:
+            continue
+        badge_of[post["id"]] = badges[code]
+        if post["deleted_at"] is None and (
+            sees_all
+            or (post["hidden_at"] is None and post["pending_at"] is None)
+            or post["author_id"] == me
+        ):
+            by_code = counts.get(parent_id)
+            if by_code is None:
+                counts[parent_id] = {code: 1}
+            else:
+                by_code[code] = by_code.get(code, 0) + 1
+    incomplete = [post["id"] for post in posts if post["child_count"] > present.get(post["id"], 0)]
+    for post_id in incomplete:
+        counts.pop(post_id, None)
+    return counts, incomplete
+
+
+def _rows(posts: list[dict], incomplete: list[int], viewer, rights):
+    """The reactions to the page's posts with who gave them, and the positions of the
+    replies of ``incomplete`` posts with their counts, in one statement.
+
+    The page's posts are found again by their place in the tree (a page is a run of
+    paths, down to its deepest post) rather than by a list of 500 ids. Position codes and
+    reaction codes differ, so the code tells a row's kind; a position's row has no name.
+    """
+    paths = [post["path"] for post in posts]
+    on_page = select(Post.id).where(
+        Post.thread_id == posts[0]["thread_id"],
+        Post.path >= min(paths),
+        Post.path <= max(paths),
+        Post.depth <= max(post["depth"] for post in posts),
+    )
+    statement = (
+        select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.username)
+        .join(User, User.id == Reaction.user_id)
+        .where(Reaction.post_id.in_(on_page))
+    )
+    if incomplete:
+        positions = (
+            select(Post.parent_id, Post.position, func.count(), cast(null(), String))
+            .where(
+                Post.parent_id.in_(incomplete),
+                Post.position.is_not(None),
+                _visible_to(viewer, rights),
+            )
+            .group_by(Post.parent_id, Post.position)
+        )
+        statement = union_all(positions, statement)
+    # Plain rows through the session's connection: the ORM's row handling would cost as
+    # much again as reading them.
+    return db.session.connection().execute(statement).all()
 
 
 @dataclass
@@ -227,6 +339,8 @@ class ThreadExtras:
     #: The published synthesis's sections for this reader, and their titles.
     sections: dict = field(default_factory=dict)
     titles: dict = field(default_factory=dict)
+    #: The polls as the thread page shows them (one more statement, when there are any).
+    inline: list[InlinePoll] = field(default_factory=list)
 
 
 def thread_extras(thread: Thread) -> ThreadExtras:
@@ -345,67 +459,3 @@ def _excerpt(body_html: str) -> str:
 
 def _section(row, *, opening: bool) -> MapSection:
     return MapSection(row.id, row.username, _excerpt(row.body_html), opening)
-
-
-# -- polls ------------------------------------------------------------------------------------
-
-
-@dataclass
-class PollResults:
-    poll: Poll
-    counts: dict[int, int]
-    voters: int
-    mine: set[int]
-
-    def percent(self, option_id: int) -> int:
-        """Share of the voters who chose the option, rounded (multiple choice: may sum > 100)."""
-        if not self.voters:
-            return 0
-        return round(100 * self.counts.get(option_id, 0) / self.voters)
-
-    @property
-    def voted(self) -> bool:
-        return bool(self.mine)
-
-
-def poll_or_none(poll_id: int) -> Poll | None:
-    """The poll with its thread and options (two queries)."""
-    return (
-        db.session.execute(
-            select(Poll)
-            .options(joinedload(Poll.thread), joinedload(Poll.options))
-            .where(Poll.id == poll_id)
-        )
-        .unique()
-        .scalar()
-    )
-
-
-def poll_results(poll: Poll, viewer) -> PollResults:
-    """Votes per option and voters (one query), and the viewer's choices."""
-    counts_query = (
-        select(PollVote.option_id, func.count())
-        .where(PollVote.poll_id == poll.id)
-        .group_by(PollVote.option_id)
-    )
-    voters_query = select(literal(0), func.count()).where(PollVoter.poll_id == poll.id)
-    mine_query = None
-    queries = [counts_query, voters_query]
-    if viewer.is_authenticated:
-        mine_query = select(PollVote.option_id, literal(-1)).where(
-            PollVote.poll_id == poll.id, PollVote.user_id == viewer.id
-        )
-        queries.append(mine_query)
-    counts, voters, mine = {}, 0, set()
-    for option_id, n in db.session.execute(union_all(*queries)).all():
-        if n == -1:
-            mine.add(option_id)
-        elif option_id == 0:
-            voters = n
-        else:
-            counts[option_id] = n
-    return PollResults(poll=poll, counts=counts, voters=voters, mine=mine)
-
-
-def option_ids(poll: Poll) -> set[int]:
-    return {option.id for option in poll.options}

@@ -25,7 +25,7 @@ from forum.debate.models import (
     ReactionKind,
     Results,
 )
-from forum.debate.queries import poll_results
+from forum.debate.polls import poll_results
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.jobs import services as jobs
@@ -268,6 +268,7 @@ def vote(user: User, poll: Poll, option_ids: list[int]) -> None:
         insert(PollVote),
         [{"poll_id": poll.id, "user_id": user.id, "option_id": option_id} for option_id in chosen],
     )
+    touch(thread=poll.thread_id)  # the thread page shows the poll's results
     db.session.commit()
 
 

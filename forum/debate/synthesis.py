@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -22,19 +23,25 @@ from sqlalchemy.orm import joinedload
 from forum import content
 from forum.accounts.models import AnonymousUser, User
 from forum.db import upsert, utcnow
-from forum.debate.models import Synthesis, SynthesisApproval, SynthesisRevision
+from forum.debate.models import (
+    CITATION_MARKER_RE,
+    SYNTHESIS_SECTIONS,
+    Synthesis,
+    SynthesisApproval,
+    SynthesisRevision,
+    synthesis_text,
+)
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.pages.versions import touch
-from forum.permissions import Action, can, ensure
+from forum.permissions import Action, can, ensure, visible_posts
 from forum.refusals import Refused
 from forum.search import services as search
-from forum.search.text import normalise
 
-SECTIONS = ("consensus", "disagreements", "questions", "proposals")
+SECTIONS = SYNTHESIS_SECTIONS
 SECTION_LIMIT = 20_000
 CITATION_RE = re.compile(r"\[\[post:(\d{1,10})\]\]")
-MARKER_RE = re.compile(r"⟦cite:(\d{1,10})⟧")
+MARKER_RE = CITATION_MARKER_RE
 EXCERPT_LENGTH = 280
 
 
@@ -205,13 +212,47 @@ def publish(actor: User, synthesis: Synthesis) -> Synthesis:
 
 
 def _index(synthesis: Synthesis, thread: Thread) -> None:
-    """Make the published synthesis findable: its words join the thread's opening post row
-    in the search index, so a search finds the thread by what its synthesis says."""
-    opening = db.session.execute(
-        select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
-    ).scalar_one()
-    body = search._text(opening.body_html) + " " + normalise(plain_text(synthesis))
-    search._upsert(search.POST, opening.id, normalise(thread.title), body)
+    """Make the published synthesis findable: a search row of its own ("Synthèse — <title>"),
+    rewritten at each publication and edit, so editing the opening post or ``flask forum
+    reindex`` keeps it. The opening post's row is rewritten from the post alone (syntheses
+    published before had their words there)."""
+    search.index_synthesis(synthesis, thread, plain_text(synthesis))
+    search.index_thread(thread)
+
+
+#: Characters of each post shown by the citation picker.
+PICKER_EXCERPT = 160
+
+
+@dataclass
+class Citable:
+    """A post the synthesis's editor may cite: its code to copy, author and excerpt."""
+
+    post_id: int
+    author: str
+    excerpt: str
+
+    @property
+    def code(self) -> str:
+        return f"[[post:{self.post_id}]]"
+
+
+def citable_posts(thread: Thread, viewer) -> list[Citable]:
+    """The thread's posts ``viewer`` may read, in thread order, for the citation picker
+    of the synthesis form: one query whatever the thread's size."""
+    rows = db.session.execute(
+        visible_posts(
+            select(Post.id, Post.body_html, User.username)
+            .join(User, User.id == Post.author_id)
+            .where(Post.thread_id == thread.id)
+            .order_by(Post.path),
+            viewer,
+        )
+    ).all()
+    return [
+        Citable(row.id, row.username, content.plain_text(row.body_html, limit=PICKER_EXCERPT))
+        for row in rows
+    ]
 
 
 def approvals_of(synthesis: Synthesis) -> list[SynthesisApproval]:
@@ -295,9 +336,7 @@ def render_many(syntheses: list[Synthesis], viewer) -> dict[int, dict[str, Marku
 
 def plain_text(synthesis: Synthesis) -> str:
     """The synthesis's text without its citations (search, feeds)."""
-    stored = json.loads(synthesis.body_html or "{}")
-    html = " ".join(MARKER_RE.sub(" ", stored.get(name, "")) for name in SECTIONS)
-    return content.plain_text(html, limit=1_000_000)
+    return synthesis_text(synthesis.body_html)
 
 
 def html_for_feed(synthesis: Synthesis) -> str:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from forum.debate import queries, services, synthesis
+from forum.debate import polls, queries, services, synthesis
 from forum.debate.forms import ConfirmForm, PollForm, SynthesisForm
 from forum.debate.models import POSITION_LABELS, REACTION_LABELS, Position, ReactionKind
 from forum.discussions.models import Post, Thread
@@ -108,7 +108,7 @@ def reactions(post_id: int):
 
 
 def _poll_or_404(poll_id: int):
-    poll = queries.poll_or_none(poll_id) if poll_id > 0 else None
+    poll = polls.poll_or_none(poll_id) if poll_id > 0 else None
     if poll is None or poll.thread.merged_into_id is not None:
         abort(404)
     ensure(current_user, Action.THREAD_VIEW, poll.thread)
@@ -153,13 +153,11 @@ def new_poll(thread_id: int):
 
 
 def _shows_results(poll, results) -> bool:
-    if poll.is_closed() or poll.results == "always" or can(current_user, Action.POLL_EXPORT, poll):
-        return True
-    return poll.results == "after_vote" and results.voted
+    return polls.shows_results(poll, results, current_user)
 
 
 def _poll_page(poll, error: str | None = None):
-    results = queries.poll_results(poll, current_user)
+    results = polls.poll_results(poll, current_user)
     html = render_template(
         "debate/poll.html",
         poll=poll,
@@ -194,6 +192,10 @@ def vote(poll_id: int):
     except Refused as exc:
         return _poll_page(poll, exc.message)
     flash(_("Votre vote est enregistré. Vous pouvez le changer jusqu'à la clôture."), "success")
+    if request.form.get("from") == "thread":  # voted on the thread page: back there
+        return redirect(
+            url_for("discussions.thread", thread_id=poll.thread_id, _anchor=f"poll-{poll.id}")
+        )
     return redirect(url_for(".poll", poll_id=poll.id))
 
 
@@ -268,7 +270,13 @@ def edit_synthesis(thread_id: int):
         else:
             flash(_("Synthèse enregistrée."), "success")
             return redirect(url_for(".synthesis_page", thread_id=thread.id))
-    return form_page("debate/synthesis_form.html", form, thread=thread, synthesis=existing)
+    return form_page(
+        "debate/synthesis_form.html",
+        form,
+        thread=thread,
+        synthesis=existing,
+        citable=synthesis.citable_posts(thread, current_user),
+    )
 
 
 @bp.route("/threads/<int:thread_id>/synthesis/approve", methods=["POST"])

@@ -36,6 +36,8 @@ NATIVE_OBJECTS = frozenset(
 POST, NEWS, SEMINAR, SESSION = "post", "news", "seminar", "session"
 #: The directory's rows: organisations, and offers and needs (searched from ``/directory/``).
 ORGANISATION, OFFER = "org", "offer"
+#: A thread's published synthesis (its ``object_id`` is the synthesis's id).
+SYNTHESIS = "synthesis"
 
 
 class SearchEntry(db.Model):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select, delete, false, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
@@ -20,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from forum import content
 from forum.accounts.models import User
 from forum.db import utcnow
+from forum.debate.models import Synthesis, synthesis_text
 from forum.directory.models import Offer, Organisation
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
@@ -27,7 +29,16 @@ from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
 from forum.search.backend import get_backend
-from forum.search.models import NEWS, OFFER, ORGANISATION, POST, SEMINAR, SESSION, SearchEntry
+from forum.search.models import (
+    NEWS,
+    OFFER,
+    ORGANISATION,
+    POST,
+    SEMINAR,
+    SESSION,
+    SYNTHESIS,
+    SearchEntry,
+)
 from forum.search.text import ParsedQuery, highlight, normalise, score
 from forum.seminars.models import Seminar, Session
 
@@ -96,6 +107,11 @@ def unindex_post(post: Post) -> None:
     db.session.execute(
         delete(SearchEntry).where(SearchEntry.kind == POST, SearchEntry.object_id == post.id)
     )
+
+
+def index_synthesis(synthesis: Synthesis, thread: Thread, text: str) -> None:
+    """Add or refresh the row of a published synthesis: the thread's title, its ``text``."""
+    _upsert(SYNTHESIS, synthesis.id, normalise(thread.title), normalise(text))
 
 
 def index_news(news: News) -> None:
@@ -208,6 +224,16 @@ def reindex(batch_size: int = 1000) -> int:
         ),
     ]
     sources += _directory_sources()
+    sources.append(
+        (
+            SYNTHESIS,
+            select(Synthesis.id, Synthesis.body_html, Thread.title)
+            .join(Thread, Thread.id == Synthesis.thread_id)
+            .where(Synthesis.published_at.is_not(None)),
+            Synthesis.id,
+            lambda row: (normalise(row.title), normalise(synthesis_text(row.body_html))),
+        )
+    )
     done = 0
     for kind, stmt, key, words in sources:
         last_id = 0
@@ -359,6 +385,29 @@ def _session_matches(matches, viewer, filters: Filters):
     return stmt
 
 
+def _synthesis_matches(matches, viewer, filters: Filters):
+    """Published syntheses, visible with their thread; "author" is who wrote the synthesis."""
+    stmt = (
+        select(
+            literal(SYNTHESIS).label("kind"),
+            Synthesis.id.label("object_id"),
+            matches.c.entry_id,
+            Synthesis.published_at.label("date"),
+        )
+        .join(Synthesis, (matches.c.kind == SYNTHESIS) & (Synthesis.id == matches.c.object_id))
+        .join(Thread, Thread.id == Synthesis.thread_id)
+        .where(Synthesis.published_at.is_not(None))
+    )
+    stmt = visible_threads(stmt, viewer)
+    if filters.theme is not None:
+        stmt = stmt.where(Thread.theme_id == filters.theme.id)
+    if filters.author is not None:
+        stmt = stmt.where(Synthesis.author_id == filters.author.id)
+    if filters.since in PERIODS:
+        stmt = stmt.where(Synthesis.published_at >= utcnow() - PERIODS[filters.since])
+    return stmt
+
+
 #: With a filter, this many times more matches are examined, so that a filter on a
 #: quiet author or theme still finds their posts among a common word's matches.
 FILTERED_SCAN_FACTOR = 10
@@ -400,6 +449,8 @@ def search(
     parts = []
     if filters.kind in (None, "fils", "messages"):
         parts.append(_post_matches(matches, viewer, filters))
+    if filters.kind in (None, "fils"):
+        parts.append(_synthesis_matches(matches, viewer, filters))
     if filters.kind in (None, "actualites"):
         parts.append(_news_matches(matches, viewer, filters))
     if filters.kind in (None, "seminaires"):
@@ -441,6 +492,12 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
     news_ids = [row.object_id for row in rows if row.kind == NEWS]
     seminar_ids = [row.object_id for row in rows if row.kind == SEMINAR]
     session_ids = [row.object_id for row in rows if row.kind == SESSION]
+    syntheses = _by_id(
+        Synthesis,
+        [row.object_id for row in rows if row.kind == SYNTHESIS],
+        joinedload(Synthesis.thread).joinedload(Thread.theme),
+        joinedload(Synthesis.author),
+    )
     posts = _by_id(Post, post_ids, joinedload(Post.thread), joinedload(Post.author))
     news = _by_id(News, news_ids, joinedload(News.theme), joinedload(News.author))
     seminars = _by_id(Seminar, seminar_ids)
@@ -504,6 +561,8 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
                     date=seminar.starts_at,
                 )
             )
+        elif row.kind == SYNTHESIS and row.object_id in syntheses:
+            results.append(_synthesis_result(syntheses[row.object_id], stems))
         elif row.kind == SESSION and row.object_id in sessions:
             session = sessions[row.object_id]
             text = " ".join(
@@ -531,3 +590,19 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
                 )
             )
     return results
+
+
+def _synthesis_result(synthesis: Synthesis, stems) -> Result:
+    """A published synthesis: "Synthèse — <thread title>", linking to it on the thread."""
+    thread = synthesis.thread
+    return Result(
+        kind="synthese",
+        item=synthesis,
+        url_endpoint="discussions.thread",
+        url_args={"thread_id": thread.id, "_anchor": "synthese"},
+        title=highlight(_("Synthèse — %(title)s", title=thread.title), stems, width=1000),
+        snippet=highlight(synthesis_text(synthesis.body_html), stems),
+        theme=thread.theme,
+        author=synthesis.author,
+        date=synthesis.published_at,
+    )

@@ -1,4 +1,5 @@
-"""In Chromium with JavaScript off: a member reacts to a post and votes in a poll."""
+"""In Chromium with JavaScript off: a member reacts to a post and votes in a poll, on its
+page and on the thread page."""
 
 from __future__ import annotations
 
@@ -49,5 +50,17 @@ def test_react_and_vote_without_javascript(app, live_server, page):  # noqa: F81
         bare.get_by_role("button", name="Changer mon vote").click()
         results = bare.locator(".poll-results").inner_text()
         assert "0 voix (0 %)" in results and results.count("1 voix (100 %)") == 1
+
+        # On the thread page itself: the poll, its form and its bars.
+        bare.goto(f"{live_server}/threads/{thread.id}")
+        inline = bare.locator(f"#poll-{poll_id}")
+        assert inline.get_by_label("22 h").is_checked()
+        inline.get_by_label("20 h").check()
+        inline.get_by_role("button", name="Changer mon vote").click()
+        assert bare.url.endswith(f"/threads/{thread.id}#poll-{poll_id}")
+        inline = bare.locator(f"#poll-{poll_id}")
+        assert inline.get_by_label("20 h").is_checked()
+        bars = inline.locator(".poll-results").inner_text()
+        assert bars.count("1 voix (100 %)") == 1 and bars.index("1 voix") < bars.index("0 voix")
     finally:
         context.close()

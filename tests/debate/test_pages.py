@@ -13,8 +13,8 @@ from tests.factories import make_thread, make_user
 
 #: Pinned: (anonymous, member). Beyond the plain thread page (4, 6): one statement for
 #: positions and reactions, one for the thread's polls and synthesis, one for the posts
-#: the published synthesis cites.
-PAGE_QUERIES = {"anonymous": 7, "member": 9}
+#: the published synthesis cites, one for the polls' options, votes and the reader's own.
+PAGE_QUERIES = {"anonymous": 8, "member": 10}
 
 
 def _debate(app, size: int):
@@ -62,6 +62,7 @@ def test_thread_page_with_debate_costs_pinned_queries(app, client, auth, query_c
         with query_counter() as counter:
             page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
         assert "citation-excerpt" in page and "Qui a réagi" in page and "Sondage" in page
+        assert 'class="bar-value"' in page  # the poll's results, inline
         counts.append(counter.count)
     assert counts == [PAGE_QUERIES[viewer]] * 2
 

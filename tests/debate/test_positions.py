@@ -160,3 +160,32 @@ def test_moving_and_splitting_keep_positions(app, debate):
         moved = db.session.get(Post, debate["nuance"].id)
         assert moved.thread_id == new_thread.id and moved.position == "nuance"
         assert moved.parent_id == branch_root.id
+
+
+def test_counts_take_in_replies_on_later_pages_and_below_the_deepest_level(make_app):
+    """The page counts the positions of replies it shows itself; those on the next page,
+    on a branch page or split away are counted in SQL, in the same single statement."""
+    app = make_app(FORUM_POSTS_PER_PAGE=3, FORUM_MAX_DEPTH=2)
+    client = app.test_client()
+    alice, bruno, chloe = make_user(app, "alice"), make_user(app, "bruno"), make_user(app, "chloe")
+    thread = make_thread(app, alice)
+    first = reply_with(app, bruno, thread, position="pour")
+    deep = reply_with(app, chloe, thread, first, position="nuance")
+    reply_with(app, bruno, thread, deep, position="contre")  # below the deepest level shown
+    reply_with(app, chloe, thread, position="contre")  # on page 2
+    reply_with(app, bruno, thread, position="pour")  # on page 2
+    opening = opening_post(app, thread).id
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'id="post-{deep.id}"' in page and "?page=2" in page
+    assert f'#map-post-{opening}">2 pour</a>' in page
+    assert f'#map-post-{opening}">1 contre</a>' in page
+    assert f'#map-post-{first.id}">1 nuance</a>' in page
+    assert f'#map-post-{deep.id}">1 contre</a>' in page
+    make_user(app, "modo", role="moderator")
+    with app.app_context():
+        moderation.split(
+            user_named("modo"), db.session.get(Post, deep.id), "Un sous-débat", "Il part."
+        )
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'#map-post-{first.id}">' not in page  # its only reply left with the split
+    assert f'#map-post-{opening}">2 pour</a>' in page

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.db import utcnow, write_intent
-from forum.debate import queries, services
+from forum.debate import polls, services
 from forum.debate.models import Poll, PollVote, PollVoter
 from forum.discussions.models import Post, Thread
 from forum.extensions import db, limiter
@@ -154,7 +154,7 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
                 from forum.accounts.models import User
 
                 user = db.session.get(User, user_id)
-                poll = queries.poll_or_none(poll_id)
+                poll = polls.poll_or_none(poll_id)
                 db.session.commit()  # end the read: the vote starts its own transaction
                 barrier.wait()
                 # As in a POST request: on SQLite the transaction begins IMMEDIATE.
@@ -180,7 +180,7 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
         assert len(votes) == 6 and all(n == 1 for _user, n in votes)
         from forum.accounts.models import AnonymousUser
 
-        results = queries.poll_results(queries.poll_or_none(poll_id), AnonymousUser())
+        results = polls.poll_results(polls.poll_or_none(poll_id), AnonymousUser())
         assert results.voters == 6 and sum(results.counts.values()) == 6
 
 
@@ -200,3 +200,77 @@ def test_reactions_are_rate_limited(make_app):
     ]
     assert [a.status_code for a in answers[:30]] == [302] * 30
     assert answers[30].status_code == 429
+
+
+def test_polls_inline_on_the_thread_page_vote_there_results_per_setting(
+    app, client, auth, thread_and_post
+):
+    thread, _post = thread_and_post
+    with app.app_context():
+        thread_row = db.session.get(Thread, thread.id)
+        single = services.create_poll(
+            user_named("alice"), thread_row, question="Quel montant ?", options="1 %\n5 %"
+        )
+        multiple = services.create_poll(
+            user_named("alice"),
+            thread_row,
+            question="Quels quartiers ?",
+            options="Nord\nSud\nCentre",
+            multiple=True,
+            results="after_vote",
+        )
+        single_id, multiple_id = single.id, multiple.id
+        options = [option.id for option in multiple.options]
+    anonymous = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'id="poll-{single_id}"' in anonymous and f'id="poll-{multiple_id}"' in anonymous
+    assert 'name="option"' not in anonymous and "csrf_token" not in anonymous
+    assert "0 voix (0 %)" in anonymous  # "always": the bars, even empty
+    assert "Les résultats seront visibles après votre vote." in anonymous
+    auth.login("chloe")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert section.count('type="checkbox" name="option"') == 3 and "bar-value" not in section
+    assert page.split(f'id="poll-{single_id}"')[1].count('type="radio" name="option"') >= 2
+    response = client.post_form(
+        f"/polls/{multiple_id}/vote",
+        {"option": [str(options[0]), str(options[2])], "from": "thread"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/threads/{thread.id}#poll-{multiple_id}")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert section.count("1 voix (100 %)") == 2 and "0 voix (0 %)" in section
+    assert section.count(" checked>") == 2 and "Changer mon vote" in section
+    # Closed, a poll shows its results and no form any more.
+    with app.app_context():
+        services.close_poll(user_named("alice"), db.session.get(Poll, multiple_id))
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    section = page.split(f'id="poll-{multiple_id}"')[1].split("</section>")[0]
+    assert 'name="option"' not in section and "clos" in section and "bar-value" in section
+
+
+def test_a_vote_renews_the_cached_anonymous_thread_page(make_app):
+    app = make_app(FORUM_PAGE_CACHE_SECONDS=60)
+    alice, chloe = make_user(app, "alice"), make_user(app, "chloe")
+    thread = make_thread(app, alice, title="Le marché du samedi")
+    with app.app_context():
+        poll = services.create_poll(
+            user_named("alice"),
+            db.session.get(Thread, thread.id),
+            question="Quelle heure ?",
+            options="8 h\n9 h",
+        )
+        poll_id, first = poll.id, poll.options[0].id
+    reader = app.test_client()
+    reader.get(f"/threads/{thread.id}")
+    cached = reader.get(f"/threads/{thread.id}")
+    assert cached.headers["X-Page-Cache"] == "hit" and "1 voix" not in cached.get_data(True)
+    with app.app_context():
+        services.vote(db.session.get(type(chloe), chloe.id), poll_or_404(poll_id), [first])
+    fresh = reader.get(f"/threads/{thread.id}")
+    assert fresh.headers["X-Page-Cache"] == "miss"
+    assert "1 voix (100 %)" in fresh.get_data(as_text=True)
+
+
+def poll_or_404(poll_id: int) -> Poll:
+    return polls.poll_or_none(poll_id)

@@ -110,3 +110,33 @@ def test_admin_theme_form_sets_the_authors_synthesis_setting(app, client, auth):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Theme, theme.id).synthesis_by_authors is True
+
+
+def test_citation_picker_lists_readable_posts_with_their_codes_at_constant_queries(
+    app, client, auth, query_counter
+):
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    make_user(app, "modo", role="moderator")
+    thread = make_thread(app, alice, "urbain", "Les jardins partagés")
+    kept = reply_with(app, bruno, thread, body="Un jardin **par quartier**, au moins.")
+    gone = reply_with(app, bruno, thread, body="Un message bientôt supprimé.")
+    with app.app_context():
+        db.session.execute(update(Post).where(Post.id == gone.id).values(deleted_at=utcnow()))
+        db.session.commit()
+    auth.login("modo")
+    url = f"/threads/{thread.id}/synthesis/edit"
+    client.get(url)
+    with query_counter() as small:
+        page = client.get(url).get_data(as_text=True)
+    picker = page.split('class="citation-picker"')[1].split("</details>")[0]
+    assert f"<code>[[post:{kept.id}]]</code> — <strong>bruno</strong> : Un jardin par quartier" in (
+        picker
+    )
+    assert f"[[post:{opening_post(app, thread).id}]]" in picker
+    assert f"[[post:{gone.id}]]" not in picker and "bientôt supprimé" not in picker
+    for n in range(12):
+        reply_with(app, alice if n % 2 else bruno, thread, kept, body=f"Réponse {n}.")
+    with query_counter() as large:
+        page = client.get(url).get_data(as_text=True)
+    assert page.count('<li id="citable-') == 14
+    assert small.count == large.count
