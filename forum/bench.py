@@ -290,7 +290,8 @@ class _Load:
                 self.conn.execute(
                     text(
                         "SELECT indexname, indexdef FROM pg_indexes "
-                        "WHERE tablename = 'search_entries' AND indexdef LIKE '%USING gin%'"
+                        "WHERE schemaname = current_schema() AND tablename = 'search_entries' "
+                        "AND indexdef LIKE '%USING gin%'"
                     )
                 ).tuples()
             )

@@ -72,7 +72,7 @@ def test_a_poll_is_closed_by_its_own_job_and_the_cached_page_follows(app, client
         assert (entry.actor_id, entry.thread_id) == (None, thread_id)
         assert jobs.run_pending(utcnow() + timedelta(hours=3))["jobs"] == 0
     page = client.get(f"/threads/{thread_id}", follow_redirects=True).get_data(as_text=True)
-    assert "ouvert jusqu" not in page and "(clos)" in page
+    assert "ouvert jusqu" not in page and '<p class="meta">clos · ' in page
     # The moderation log tells the closing as a sentence.
     make_user(app, "modo", role="moderator")
     moderator = app.test_client()
