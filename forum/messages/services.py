@@ -3,8 +3,9 @@
 The API other domains call (the directory and mediation open conversations through it):
 :func:`start_conversation`, :func:`add_participant`, :func:`post_message`,
 :func:`system_line`. Each checks through :mod:`forum.permissions`, refuses with
-:class:`forum.refusals.Refused` (a French message; nothing changed), commits once, then
-notifies after the commit (bell, header count, mail), never the other way round.
+:class:`forum.refusals.Refused` (a French message; nothing changed), and commits once,
+with the job that notifies (bell, header count, mail): it runs right after the commit,
+or in the worker should the request die first.
 
 Counters move in SQL: a participant row's ``counted`` flag says the conversation is unread
 and counted in ``users.unread_conversations``; the flag flips with a conditional UPDATE, so
@@ -134,8 +135,8 @@ def start_conversation(
         .values(unread_conversations=User.unread_conversations + 1)
     )
     conversation_id, message_id = conversation.id, message.id
-    db.session.commit()
     _notify(message_id)
+    db.session.commit()
     return db.session.get(Conversation, conversation_id)
 
 
@@ -194,13 +195,12 @@ def add_participant(
             .where(User.id == user.id)
             .values(unread_conversations=User.unread_conversations + 1)
         )
-    line_id = line.id
+    _notify(line.id, only=[user.id])
     db.session.commit()
-    _notify(line_id, only=[user.id])
 
 
 def post_message(conversation: Conversation, author: User, body: str) -> Message:
-    """Write ``body`` in ``conversation``; the others are told after the commit.
+    """Write ``body`` in ``conversation``; the others are told right after the commit.
 
     :raise Refused: a bad body, a rate limit (:class:`TooMany`); :class:`Forbidden` when
         ``author`` is not an active participant or may not write (sanction).
@@ -232,8 +232,8 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     )
     _count_unread(conversation.id, author.id)
     message_id = message.id
-    db.session.commit()
     _notify(message_id)
+    db.session.commit()
     return db.session.get(Message, message_id)
 
 
@@ -342,9 +342,10 @@ def _uncount(conversation_id: int, user_id: int) -> bool:
 
 
 def _notify(message_id: int, only: list[int] | None = None) -> None:
-    from forum.notifications.messages import after_message
+    """In the message's transaction: the job that tells its participants."""
+    from forum.notifications.messages import notify_message
 
-    after_message(message_id, only=only)
+    notify_message(message_id, only=only)
 
 
 # -- leaving, muting, reading -----------------------------------------------------------------
