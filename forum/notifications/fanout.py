@@ -1,17 +1,22 @@
-"""Fan-out: who learns of a post, a seminar change or a moderation act, and how.
+"""Fan-out: who learns of a post, a seminar change, a moderation act, a directory
+event or a reaction, and how.
 
 Everything goes through the transactional outbox. A reply writes its notifications
 and mails in its own transaction (:func:`plan_post_notices` reads and renders before
 its first write, :func:`write_post_notices` inserts them). Other events write, in
 their own transaction, the job that notifies of them (:func:`plan_after_post` for a
-new thread or a reply with many mails, :func:`notify_seminar` and
-:func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`); right
-after the commit the request runs that job and completes it in the same transaction
-as the notifications, and should it not, the worker does. An error there is logged
-and swallowed: a post or an act never fails or waits because of them (the author's
-own read position and watch, :func:`record_own_post`, belong to the post's
-transaction). Directory, reaction and conversation notices still run after the
-commit of their change, in their own transaction. Fan-out costs a fixed number of queries whatever the
+new thread or a reply with many mails; through :func:`forum.jobs.services.enqueue_soon`:
+:func:`notify_seminar`, :func:`notify_moderation`, :func:`notify_directory` for
+contact requests and mediation, :func:`forum.directory.notify.new_matches` for a new
+offer's followers, :func:`notify_reaction` for a post's author at most once an hour,
+and :func:`forum.notifications.messages.notify_message` for private conversations);
+right after the commit the request runs that job and completes it in the same
+transaction as the notifications, and should it not, the worker does. An error there
+is logged and swallowed: a post or an act never fails or waits because of them (the
+author's own read position and watch, :func:`record_own_post`, belong to the post's
+transaction). Expired contact requests are told in the expiry's own transaction
+(:func:`directory_notices`). No notice waits for its own transaction after a change's
+commit. Fan-out costs a fixed number of queries whatever the
 number of recipients: one query for the recipients of every source with their
 rows, one for their preferences, one bulk insert, one counter update, one
 outbox insert; the reads and the rendering come before the first write.
