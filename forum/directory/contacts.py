@@ -303,6 +303,7 @@ def open_conversation(request: ContactRequest, accepted_by: User, message: str) 
         request.subject,
         f"> {request.message}\n\n{body}",
         origin=f"contact:{request.id}",
+        commit=False,  # with the acceptance
     )
     return conversation.id
 
@@ -315,7 +316,9 @@ def join_conversation(request: ContactRequest, mediator: User) -> None:
     starter = db.session.get(User, request.answered_by_id) if request.answered_by_id else None
     if conversation is not None and starter is not None:
         # Invited by the one who opened it; the mediator reads the exchange from its start.
-        messages.add_participant(conversation, mediator, by=starter, visible_from_now=False)
+        messages.add_participant(
+            conversation, mediator, by=starter, visible_from_now=False, commit=False
+        )
 
 
 # --- Mediators ---------------------------------------------------------------------------

@@ -55,8 +55,12 @@ def start_conversation(
     body: str,
     *,
     origin: str | None = None,
+    commit: bool = True,
 ) -> Conversation:
     """Open a conversation between ``starter`` and ``recipients`` with a first message.
+
+    ``commit=False``: the caller commits (the directory opens one with the acceptance
+    of a contact request, in one transaction); the participants are told after it.
 
     :raise Refused: bad subject or body, no recipient or too many, a block between the
         starter and a recipient, a rate limit (:class:`TooMany`), a sanction
@@ -136,6 +140,8 @@ def start_conversation(
     )
     conversation_id, message_id = conversation.id, message.id
     _notify(message_id)
+    if not commit:
+        return conversation
     db.session.commit()
     return db.session.get(Conversation, conversation_id)
 
@@ -146,13 +152,15 @@ def add_participant(
     *,
     by: User,
     visible_from_now: bool = False,
+    commit: bool = True,
 ) -> None:
     """Add ``user`` to ``conversation``, at the request of ``by``.
 
     ``by`` is the starter, or anyone :mod:`forum.permissions` allows to invite. With
     ``visible_from_now`` the newcomer reads only what is written from now on; the others
     read "X a rejoint la conversation" at that date either way. Someone who had left
-    comes back.
+    comes back. ``commit=False``: the caller commits (a mediator joins as they take a
+    contact request, in one transaction).
 
     :raise Refused: already there, the conversation is full, a block between ``user`` and
         ``by``, a suspended account; :class:`Forbidden` when ``by`` may not. Blocks between
@@ -196,7 +204,8 @@ def add_participant(
             .values(unread_conversations=User.unread_conversations + 1)
         )
     _notify(line.id, only=[user.id])
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def post_message(conversation: Conversation, author: User, body: str) -> Message:

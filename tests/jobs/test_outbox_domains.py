@@ -137,6 +137,31 @@ def test_a_contact_request_whose_commit_fails_leaves_no_job_no_notification_no_m
         assert db.session.execute(select(func.count(ContactRequest.id))).scalar() == 0
 
 
+def test_an_acceptance_whose_commit_fails_opens_no_conversation_and_tells_nobody(app, monkeypatch):
+    """The acceptance, its conversation and the jobs telling of both are one transaction."""
+    alice, bob, _carol, offer = _pair(app)
+    with app.test_request_context():
+        request = contacts.request_contact(
+            db.session.get(User, alice.id),
+            None,
+            "Bonjour, vos séjours nous intéressent.",
+            offer=db.session.get(Offer, offer.id),
+        )
+        request_id = request.id
+    before = _counts(app, DIRECTORY_JOB)
+    with app.test_request_context(), _commit_fails(monkeypatch) as held:
+        contacts.accept(
+            db.session.get(User, bob.id),
+            db.session.get(ContactRequest, request_id),
+            "Avec plaisir.",
+        )
+    assert held.count(DIRECTORY_JOB) == 2 and held.count(MESSAGE_JOB) == 1
+    assert _counts(app, DIRECTORY_JOB) == before
+    with app.app_context():
+        assert db.session.execute(select(func.count(Conversation.id))).scalar() == 0
+        assert db.session.get(ContactRequest, request_id).status == "pending"
+
+
 def test_a_contact_request_and_a_new_match_are_told_by_the_request(mail_app, smtp_server):
     alice, bob, carol, offer = _pair(mail_app)
     with mail_app.app_context():
