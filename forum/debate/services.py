@@ -53,8 +53,9 @@ def set_synthesis_by_authors(actor: User, theme, allowed: bool) -> None:
 def toggle_reaction(user: User, post: Post, kind: str) -> bool:
     """Add ``user``'s reaction ``kind`` to ``post``, or take it back if it was there.
 
-    Returns True when the reaction was added. The author hears of it after commit, at
-    most once an hour per post (:func:`forum.notifications.fanout.notify_reaction`).
+    Returns True when the reaction was added. The author hears of it at most once an
+    hour per post, through a job written with the reaction and run right after its
+    commit (:func:`forum.notifications.fanout.notify_reaction`).
 
     :raise Refused: an unknown reaction.
     :raise 403: ``user`` may not react to this post (their own, a hidden one, silenced…).
@@ -77,8 +78,8 @@ def toggle_reaction(user: User, post: Post, kind: str) -> bool:
         post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
     )
     db.session.execute(stmt.on_conflict_do_nothing())
+    fanout.notify_reaction(post, user)  # its job, if any, commits with the reaction
     db.session.commit()
-    fanout.notify_reaction(post, user)
     return True
 
 

@@ -5,8 +5,9 @@ organisation's page); the other side's representatives accept or decline. On acc
 a private conversation opens (:func:`open_conversation`, the one place that calls the
 conversations' services). With mediation, or when a party asks for it later, the request
 waits in the mediators' queue; a mediator takes it, joins the conversation and closes it
-with an outcome. Each function is one unit of work and commits once; notifications go
-out after the commit.
+with an outcome. Each function is one unit of work and commits once; the job that
+notifies is written in the same transaction (:mod:`forum.directory.notify`) and runs
+right after the commit.
 """
 
 from __future__ import annotations
@@ -161,8 +162,9 @@ def request_contact(
         created_at=now,
     )
     db.session.add(request)
-    db.session.commit()
+    db.session.flush()
     notify.contact(request, DirectoryEvent.CONTACT_NEW, notify.representatives(target.id))
+    db.session.commit()
     return request
 
 
@@ -182,8 +184,8 @@ def accept(user: User, request: ContactRequest, message: str = "") -> ContactReq
     request.status = ContactStatus.ACCEPTED.value
     request.answer, request.answered_at, request.answered_by_id = message, now, user.id
     request.conversation_id = open_conversation(request, user, message)
-    db.session.commit()
     notify.contact(request, DirectoryEvent.CONTACT_ACCEPTED, [request.requester_id])
+    db.session.commit()
     return request
 
 
@@ -196,8 +198,8 @@ def decline(user: User, request: ContactRequest, message: str = "") -> ContactRe
     request.status = ContactStatus.DECLINED.value
     request.answer = (message or "").strip()[:5000]
     request.answered_at, request.answered_by_id = utcnow(), user.id
-    db.session.commit()
     notify.contact(request, DirectoryEvent.CONTACT_DECLINED, [request.requester_id])
+    db.session.commit()
     return request
 
 
@@ -223,8 +225,8 @@ def take(mediator: User, request: ContactRequest) -> ContactRequest:
     request.taken_at = utcnow()
     join_conversation(request, mediator)
     log.record(mediator, "contact:take", contact_request=request.id)
-    db.session.commit()
     notify.contact(request, DirectoryEvent.MEDIATION_TAKEN, _parties(request))
+    db.session.commit()
     return request
 
 
@@ -241,8 +243,8 @@ def close(mediator: User, request: ContactRequest, outcome: str, summary: str) -
     request.outcome = outcome
     request.closed_at = utcnow()
     log.record(mediator, "contact:close", contact_request=request.id, outcome=outcome)
-    db.session.commit()
     notify.contact(request, DirectoryEvent.MEDIATION_CLOSED, _parties(request))
+    db.session.commit()
     return request
 
 
@@ -301,6 +303,7 @@ def open_conversation(request: ContactRequest, accepted_by: User, message: str) 
         request.subject,
         f"> {request.message}\n\n{body}",
         origin=f"contact:{request.id}",
+        commit=False,  # with the acceptance
     )
     return conversation.id
 
@@ -313,7 +316,9 @@ def join_conversation(request: ContactRequest, mediator: User) -> None:
     starter = db.session.get(User, request.answered_by_id) if request.answered_by_id else None
     if conversation is not None and starter is not None:
         # Invited by the one who opened it; the mediator reads the exchange from its start.
-        messages.add_participant(conversation, mediator, by=starter, visible_from_now=False)
+        messages.add_participant(
+            conversation, mediator, by=starter, visible_from_now=False, commit=False
+        )
 
 
 # --- Mediators ---------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""What the directory tells members, after the commit of the change (never raises)."""
+"""What the directory tells members, in the transaction of the change.
+
+Each function writes, in the caller's transaction, the job that notifies (through
+:func:`forum.notifications.fanout.notify_directory`): a change rolled back tells
+nobody; a committed one is told right after its commit, or by the worker.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from sqlalchemy import select
 from forum.directory import queries
 from forum.directory.models import ContactRequest, MemberRole, Membership, Offer, OfferFollow
 from forum.extensions import db
+from forum.jobs import services as jobs
 from forum.notifications import mail
 from forum.notifications.fanout import directory_notices, notify_directory
 from forum.notifications.models import DirectoryEvent
@@ -23,15 +29,30 @@ def representatives(organisation_id: int) -> list[int]:
     )
 
 
-def new_matches(offer: Offer) -> None:
-    """Tell the followers of open offers or needs that ``offer`` answers them well."""
+#: The job that looks for the followers a new offer matches, and tells them.
+MATCHES_JOB = "directory.matches"
+
+
+def new_matches(offer: Offer) -> int:
+    """In the offer's transaction: the job that tells the followers of open offers or
+    needs that ``offer`` answers them well (the matching runs in the job, after the
+    commit, not under the offer's write lock). Returns the job's id."""
+    return jobs.enqueue_soon(MATCHES_JOB, {"offer_id": offer.id})
+
+
+@jobs.handler(MATCHES_JOB)
+def _matches_job(payload: dict) -> list[int]:
+    """Find the followers ``offer`` matches and notify them (the caller commits)."""
+    offer = db.session.get(Offer, payload["offer_id"])
+    if offer is None:
+        return []
     found = queries.followed_matches(offer)
     if not found:
-        return
+        return []
     followers = db.session.execute(
         select(OfferFollow.user_id).where(OfferFollow.offer_id.in_([f.id for f, _m in found]))
     ).scalars()
-    notify_directory(
+    return directory_notices(
         [user_id for user_id in followers if user_id != offer.author_id],
         DirectoryEvent.MATCH.value,
         headline=f"Nouvelle correspondance : « {offer.title} »",
@@ -50,9 +71,10 @@ _HEADLINES = {
 }
 
 
-def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> None:
-    """Tell ``user_ids`` about ``request`` (a new one, an answer, a mediation)."""
-    notify_directory(
+def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> int | None:
+    """In the request's transaction: the job that tells ``user_ids`` about ``request``
+    (a new one, an answer, a mediation). Returns its id (None: nobody to tell)."""
+    return notify_directory(
         user_ids,
         event.value,
         headline=_HEADLINES[event].format(subject=request.subject),

@@ -461,8 +461,8 @@ def create_offer(
     # The author follows what matches their own need (they can stop).
     if offer.is_need:
         db.session.add(OfferFollow(offer_id=offer.id, user_id=user.id))
+    notify.new_matches(offer)  # its job commits with the offer
     db.session.commit()
-    notify.new_matches(offer)
     return offer
 
 

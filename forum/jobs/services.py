@@ -49,6 +49,8 @@ HANDLER_MODULES = [
     "forum.notifications.fanout",
     "forum.privacy.export",
     "forum.debate.services",
+    "forum.directory.notify",
+    "forum.notifications.messages",
 ]
 
 #: kind -> handler(payload)

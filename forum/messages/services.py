@@ -3,8 +3,9 @@
 The API other domains call (the directory and mediation open conversations through it):
 :func:`start_conversation`, :func:`add_participant`, :func:`post_message`,
 :func:`system_line`. Each checks through :mod:`forum.permissions`, refuses with
-:class:`forum.refusals.Refused` (a French message; nothing changed), commits once, then
-notifies after the commit (bell, header count, mail), never the other way round.
+:class:`forum.refusals.Refused` (a French message; nothing changed), and commits once,
+with the job that notifies (bell, header count, mail): it runs right after the commit,
+or in the worker should the request die first.
 
 Counters move in SQL: a participant row's ``counted`` flag says the conversation is unread
 and counted in ``users.unread_conversations``; the flag flips with a conditional UPDATE, so
@@ -54,8 +55,12 @@ def start_conversation(
     body: str,
     *,
     origin: str | None = None,
+    commit: bool = True,
 ) -> Conversation:
     """Open a conversation between ``starter`` and ``recipients`` with a first message.
+
+    ``commit=False``: the caller commits (the directory opens one with the acceptance
+    of a contact request, in one transaction); the participants are told after it.
 
     :raise Refused: bad subject or body, no recipient or too many, a block between the
         starter and a recipient, a rate limit (:class:`TooMany`), a sanction
@@ -134,8 +139,10 @@ def start_conversation(
         .values(unread_conversations=User.unread_conversations + 1)
     )
     conversation_id, message_id = conversation.id, message.id
-    db.session.commit()
     _notify(message_id)
+    if not commit:
+        return conversation
+    db.session.commit()
     return db.session.get(Conversation, conversation_id)
 
 
@@ -145,13 +152,15 @@ def add_participant(
     *,
     by: User,
     visible_from_now: bool = False,
+    commit: bool = True,
 ) -> None:
     """Add ``user`` to ``conversation``, at the request of ``by``.
 
     ``by`` is the starter, or anyone :mod:`forum.permissions` allows to invite. With
     ``visible_from_now`` the newcomer reads only what is written from now on; the others
     read "X a rejoint la conversation" at that date either way. Someone who had left
-    comes back.
+    comes back. ``commit=False``: the caller commits (a mediator joins as they take a
+    contact request, in one transaction).
 
     :raise Refused: already there, the conversation is full, a block between ``user`` and
         ``by``, a suspended account; :class:`Forbidden` when ``by`` may not. Blocks between
@@ -194,13 +203,13 @@ def add_participant(
             .where(User.id == user.id)
             .values(unread_conversations=User.unread_conversations + 1)
         )
-    line_id = line.id
-    db.session.commit()
-    _notify(line_id, only=[user.id])
+    _notify(line.id, only=[user.id])
+    if commit:
+        db.session.commit()
 
 
 def post_message(conversation: Conversation, author: User, body: str) -> Message:
-    """Write ``body`` in ``conversation``; the others are told after the commit.
+    """Write ``body`` in ``conversation``; the others are told right after the commit.
 
     :raise Refused: a bad body, a rate limit (:class:`TooMany`); :class:`Forbidden` when
         ``author`` is not an active participant or may not write (sanction).
@@ -232,8 +241,8 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     )
     _count_unread(conversation.id, author.id)
     message_id = message.id
-    db.session.commit()
     _notify(message_id)
+    db.session.commit()
     return db.session.get(Message, message_id)
 
 
@@ -342,9 +351,10 @@ def _uncount(conversation_id: int, user_id: int) -> bool:
 
 
 def _notify(message_id: int, only: list[int] | None = None) -> None:
-    from forum.notifications.messages import after_message
+    """In the message's transaction: the job that tells its participants."""
+    from forum.notifications.messages import notify_message
 
-    after_message(message_id, only=only)
+    notify_message(message_id, only=only)
 
 
 # -- leaving, muting, reading -----------------------------------------------------------------

@@ -1,17 +1,22 @@
-"""Fan-out: who learns of a post, a seminar change or a moderation act, and how.
+"""Fan-out: who learns of a post, a seminar change, a moderation act, a directory
+event or a reaction, and how.
 
 Everything goes through the transactional outbox. A reply writes its notifications
 and mails in its own transaction (:func:`plan_post_notices` reads and renders before
 its first write, :func:`write_post_notices` inserts them). Other events write, in
 their own transaction, the job that notifies of them (:func:`plan_after_post` for a
-new thread or a reply with many mails, :func:`notify_seminar` and
-:func:`notify_moderation` through :func:`forum.jobs.services.enqueue_soon`); right
-after the commit the request runs that job and completes it in the same transaction
-as the notifications, and should it not, the worker does. An error there is logged
-and swallowed: a post or an act never fails or waits because of them (the author's
-own read position and watch, :func:`record_own_post`, belong to the post's
-transaction). Directory, reaction and conversation notices still run after the
-commit of their change, in their own transaction. Fan-out costs a fixed number of queries whatever the
+new thread or a reply with many mails; through :func:`forum.jobs.services.enqueue_soon`:
+:func:`notify_seminar`, :func:`notify_moderation`, :func:`notify_directory` for
+contact requests and mediation, :func:`forum.directory.notify.new_matches` for a new
+offer's followers, :func:`notify_reaction` for a post's author at most once an hour,
+and :func:`forum.notifications.messages.notify_message` for private conversations);
+right after the commit the request runs that job and completes it in the same
+transaction as the notifications, and should it not, the worker does. An error there
+is logged and swallowed: a post or an act never fails or waits because of them (the
+author's own read position and watch, :func:`record_own_post`, belong to the post's
+transaction). Expired contact requests are told in the expiry's own transaction
+(:func:`directory_notices`). No notice waits for its own transaction after a change's
+commit. Fan-out costs a fixed number of queries whatever the
 number of recipients: one query for the recipients of every source with their
 rows, one for their preferences, one bulk insert, one counter update, one
 outbox insert; the reads and the rendering come before the first write.
@@ -48,7 +53,7 @@ from sqlalchemy import (
 
 from forum import content
 from forum.accounts.models import User
-from forum.db import reads_first, utcnow, write_intent
+from forum.db import reads_first, utcnow
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.jobs import services as jobs
@@ -662,6 +667,11 @@ def recount(user_ids: list[int]) -> None:
     )
 
 
+#: The jobs that tell members of the directory's events and authors of reactions.
+DIRECTORY_JOB = "notifications.directory"
+REACTION_JOB = "notifications.reaction"
+
+
 def notify_directory(
     user_ids: list[int],
     event: str,
@@ -670,28 +680,45 @@ def notify_directory(
     url: str,
     offer_id: int | None = None,
     contact_request_id: int | None = None,
-) -> None:
-    """Tell members what happened in the directory (after the caller's commit). Never raises.
+) -> int | None:
+    """In the directory's transaction: tell members what happened there.
+
+    Writes the job that notifies them (:func:`forum.jobs.services.enqueue_soon`): it
+    commits with the change, runs right after the commit (the worker runs it if the
+    request could not), and writes the notifications and mails once. Returns the job's
+    id (None: nobody to tell).
 
     ``headline`` (in French: mails follow the recipient's language only for kinds with
     their own subject) and ``url`` (external) go into the mail; the notification keeps
     the offer or the contact request it is about.
     """
-    try:
-        with write_intent():
-            mail_ids = directory_notices(
-                user_ids,
-                event,
-                headline=headline,
-                url=url,
-                offer_id=offer_id,
-                contact_request_id=contact_request_id,
-            )
-            db.session.commit()
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("directory notifications (%s) failed", event)
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if not ids:
+        return None
+    return jobs.enqueue_soon(
+        DIRECTORY_JOB,
+        {
+            "user_ids": ids,
+            "event": event,
+            "headline": headline,
+            "url": url,
+            "offer_id": offer_id,
+            "contact_request_id": contact_request_id,
+        },
+    )
+
+
+@jobs.handler(DIRECTORY_JOB)
+def _directory_job(payload: dict) -> list[int]:
+    """Notify members of a directory event (reads, then writes; the caller commits)."""
+    return directory_notices(
+        payload["user_ids"],
+        payload["event"],
+        headline=payload["headline"],
+        url=payload["url"],
+        offer_id=payload["offer_id"],
+        contact_request_id=payload["contact_request_id"],
+    )
 
 
 def directory_notices(
@@ -722,48 +749,69 @@ def directory_notices(
 REACTION_NOTICE_EVERY = timedelta(hours=1)
 
 
-def notify_reaction(post: Post, actor: User) -> None:
-    """Tell ``post``'s author that ``actor`` reacted to it (after the reaction's commit).
+_RECENT_REACTION_NOTICE = (
+    select(Notification.id)
+    .where(
+        Notification.post_id == bindparam("post"),
+        Notification.user_id == bindparam("author"),
+        Notification.kind == Kind.REACTION.value,
+        Notification.created_at >= bindparam("since", type_=DateTime),
+    )
+    .limit(1)
+)
+
+
+def _told_of_reactions_lately(post_id: int, author_id: int) -> bool:
+    since = utcnow() - REACTION_NOTICE_EVERY
+    found = db.session.execute(
+        _RECENT_REACTION_NOTICE, {"post": post_id, "author": author_id, "since": since}
+    ).scalar()
+    return found is not None
+
+
+def notify_reaction(post: Post, actor: User) -> int | None:
+    """In the reaction's transaction: tell ``post``'s author that ``actor`` reacted to it.
 
     At most one notification per post and hour: the reactions that follow within the
-    hour are counted on the post, not rung again. Never raises.
+    hour are counted on the post, not rung again (no job is written for them). Else
+    writes the job that notifies the author (:func:`forum.jobs.services.enqueue_soon`):
+    it commits with the reaction, runs right after the commit (the worker runs it if
+    the request could not), and checks the hour again. Returns the job's id, or None.
     """
-    try:
-        with write_intent():
-            author = db.session.get(User, post.author_id)
-            since = utcnow() - REACTION_NOTICE_EVERY
-            recent = db.session.execute(
-                select(Notification.id)
-                .where(
-                    Notification.post_id == post.id,
-                    Notification.user_id == post.author_id,
-                    Notification.kind == Kind.REACTION.value,
-                    Notification.created_at >= since,
-                )
-                .limit(1)
-            ).scalar()
-            thread = db.session.get(Thread, post.thread_id)
-            if recent is not None or author is None or not can(author, Action.THREAD_VIEW, thread):
-                db.session.rollback()
-                return
-            with force_locale(author.locale or "fr"):
-                headline = _(
-                    "%(actor)s a réagi à votre message dans « %(title)s »",
-                    actor=actor.username,
-                    title=thread.title,
-                )
-            payload = Event(
-                kind_of={author.id: Kind.REACTION},
-                fields={"actor_id": actor.id, "thread_id": thread.id, "post_id": post.id},
-                mail={
-                    "headline": headline,
-                    "title": thread.title,
-                    "actor_name": actor.username,
-                    "url": mail.external_url("discussions.permalink", post_id=post.id),
-                },
-            )
-            mail_ids = _fan_out([author], payload)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("reaction notification failed")
+    if post.author_id is None or post.author_id == actor.id:
+        return None
+    if _told_of_reactions_lately(post.id, post.author_id):
+        return None
+    return jobs.enqueue_soon(REACTION_JOB, {"post_id": post.id, "actor_id": actor.id})
+
+
+@jobs.handler(REACTION_JOB)
+def _reaction_job(payload: dict) -> list[int]:
+    """Notify a post's author of a reaction, unless told within the hour (the caller
+    commits)."""
+    found = db.session.execute(_POST_THREAD_AUTHOR, {"post": payload["post_id"]}).first()
+    actor = db.session.get(User, payload["actor_id"])
+    if found is None or actor is None:
+        return []
+    post, thread, author = found
+    if _told_of_reactions_lately(post.id, author.id):
+        return []  # another reaction of the hour told them already
+    if not can(author, Action.THREAD_VIEW, thread):
+        return []
+    with force_locale(author.locale or "fr"):
+        headline = _(
+            "%(actor)s a réagi à votre message dans « %(title)s »",
+            actor=actor.username,
+            title=thread.title,
+        )
+    event = Event(
+        kind_of={author.id: Kind.REACTION},
+        fields={"actor_id": actor.id, "thread_id": thread.id, "post_id": post.id},
+        mail={
+            "headline": headline,
+            "title": thread.title,
+            "actor_name": actor.username,
+            "url": mail.external_url("discussions.permalink", post_id=post.id),
+        },
+    )
+    return _fan_out([author], event, commit=False)

@@ -1,7 +1,10 @@
 """Private messages: who hears of a new message, under the bell and by mail.
 
-After the message's commit (:func:`after_message`), in its own transaction, never raising:
-the active participants other than the author are told, except those who muted the
+The message's transaction writes the job that tells of it (:func:`notify_message`,
+through :func:`forum.jobs.services.enqueue_soon`): a message rolled back tells nobody;
+right after the commit the request runs the job, writing the notifications and mails in
+the transaction that completes it, and should it not, the worker does (each mail once).
+The active participants other than the author are told, except those who muted the
 conversation or blocked the author. Mail follows the member's "messages privés" preference
 (immediately by default, in the digest, never) with the one-click unsubscribe; it carries
 the text of the message, private to them anyway. Mentions inside a message notify nobody:
@@ -10,14 +13,14 @@ only participants hear of it. A fixed number of queries whatever the number of p
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from forum.accounts.models import User
-from forum.db import reads_first, utcnow
+from forum.db import utcnow
 from forum.extensions import db
+from forum.jobs import services as jobs
 from forum.notifications import mail
 from forum.notifications.fanout import _NOTIFY, _RING, recount
 from forum.notifications.models import Delivery, Kind, Notification
@@ -35,59 +38,67 @@ def _subject(kind: str, actor: str, subject: str) -> str:
     return _("%(actor)s vous a écrit : « %(title)s »", actor=actor, title=subject)
 
 
-def after_message(message_id: int, *, only: list[int] | None = None) -> None:
-    """Tell the participants of a committed message (or "joined" line). Never raises.
+#: The job that tells the participants of a message.
+MESSAGE_JOB = "notifications.message"
+
+
+def notify_message(message_id: int, *, only: list[int] | None = None) -> int:
+    """In the message's transaction: the job that tells its participants; returns its id.
 
     ``only``: the members to tell (a newcomer hears they were added); default: every
-    active participant but the author, minus muted and blocking ones.
+    active participant but the author, minus muted and blocking ones (as they are when
+    the job runs).
     """
+    return jobs.enqueue_soon(MESSAGE_JOB, {"message_id": message_id, "only": only})
+
+
+@jobs.handler(MESSAGE_JOB)
+def _message_job(payload: dict) -> list[int]:
+    """Tell the participants of a committed message (or "joined" line): reads, then
+    writes; the caller commits. Returns the ids of the mails queued."""
     from forum.messages.models import Block, Conversation, Message, Participant
 
-    try:
-        with reads_first():
-            message, conversation = db.session.execute(
-                select(Message, Conversation)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Message.id == message_id)
-            ).one()
-            rows = (
-                select(User)
-                .join(Participant, Participant.user_id == User.id)
-                .where(
-                    Participant.conversation_id == conversation.id,
-                    Participant.left_at.is_(None),
-                    Participant.muted.is_(False),
-                )
+    only = payload.get("only")
+    found = db.session.execute(
+        select(Message, Conversation)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id == payload["message_id"])
+    ).first()
+    if found is None:
+        return []
+    message, conversation = found
+    rows = (
+        select(User)
+        .join(Participant, Participant.user_id == User.id)
+        .where(
+            Participant.conversation_id == conversation.id,
+            Participant.left_at.is_(None),
+            Participant.muted.is_(False),
+        )
+    )
+    if only is not None:
+        rows = rows.where(User.id.in_(only))
+    else:
+        rows = rows.where(
+            User.id != message.author_id,
+            User.id.not_in(select(Block.blocker_id).where(Block.blocked_id == message.author_id)),
+        )
+    users = list(db.session.execute(rows).scalars())
+    if not users:
+        return []
+    actor = db.session.get(User, message.author_id) if message.author_id else None
+    inviter = None
+    if message.kind == "joined":
+        inviter_id = db.session.execute(
+            select(Participant.invited_by_id).where(
+                Participant.conversation_id == conversation.id,
+                Participant.user_id == message.author_id,
             )
-            if only is not None:
-                rows = rows.where(User.id.in_(only))
-            else:
-                rows = rows.where(
-                    User.id != message.author_id,
-                    User.id.not_in(
-                        select(Block.blocker_id).where(Block.blocked_id == message.author_id)
-                    ),
-                )
-            users = list(db.session.execute(rows).scalars())
-            if not users:
-                return
-            actor = db.session.get(User, message.author_id) if message.author_id else None
-            inviter = None
-            if message.kind == "joined":
-                inviter_id = db.session.execute(
-                    select(Participant.invited_by_id).where(
-                        Participant.conversation_id == conversation.id,
-                        Participant.user_id == message.author_id,
-                    )
-                ).scalar()
-                inviter = db.session.get(User, inviter_id) if inviter_id else None
-            who = inviter if message.kind == "joined" else actor
-            actor_name = who.username if who is not None else ""
-            mail_ids = _fan_out(users, message, conversation, who, actor_name)
-        mail.deliver_quietly(mail_ids)
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("notifications for message %s failed", message_id)
+        ).scalar()
+        inviter = db.session.get(User, inviter_id) if inviter_id else None
+    who = inviter if message.kind == "joined" else actor
+    actor_name = who.username if who is not None else ""
+    return _fan_out(users, message, conversation, who, actor_name)
 
 
 def _fan_out(users, message, conversation, who, actor_name: str) -> list[int]:
@@ -131,9 +142,7 @@ def _fan_out(users, message, conversation, who, actor_name: str) -> list[int]:
             )
     db.session.execute(_NOTIFY, rows)
     db.session.execute(_RING, {"recipients": ids})
-    mail_ids = mail.queue_rows(outbox)
-    db.session.commit()
-    return mail_ids
+    return mail.queue_rows(outbox)
 
 
 def read_conversation(user_id: int, conversation_id: int) -> None:
