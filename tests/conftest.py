@@ -136,7 +136,9 @@ def _worker_database() -> None:
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).scalar()
             if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+                connection.execute(
+                    text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+                )
     finally:
         engine.dispose()
 
