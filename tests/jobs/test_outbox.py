@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.extensions import db
 from forum.jobs.models import Job
@@ -17,6 +16,7 @@ from forum.jobs.services import run_pending
 from forum.notifications.fanout import AFTER_POST_JOB
 from forum.notifications.models import Notification, OutboxMail
 from tests.factories import make_reply, make_thread, make_user
+from tests.jobs.outbox import after_lease
 
 
 def counts(app) -> tuple[int, int]:
@@ -25,10 +25,6 @@ def counts(app) -> tuple[int, int]:
         mailed = db.session.execute(select(func.count(OutboxMail.id))).scalar()
         db.session.remove()
     return notified, mailed
-
-
-def after_lease(app):
-    return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
 
 
 def test_a_reply_commits_its_notifications_and_mail_with_it(app):

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.accounts.models import User
-from forum.db import utcnow
 from forum.debate import services as debate
 from forum.directory import contacts
 from forum.directory.models import ContactRequest, Offer
@@ -33,22 +32,7 @@ from forum.notifications.models import Notification, OutboxMail
 from forum.notifications.preferences import set_preferences
 from tests.directory.factories import add_member, make_offer, make_organisation
 from tests.factories import make_reply, make_thread, make_user
-
-
-def _counts(app, kind: str) -> tuple[int, int, int]:
-    """(jobs of ``kind``, notifications, outbox mails)."""
-    with app.app_context():
-        found = (
-            db.session.execute(select(func.count(Job.id)).where(Job.kind == kind)).scalar(),
-            db.session.execute(select(func.count(Notification.id))).scalar(),
-            db.session.execute(select(func.count(OutboxMail.id))).scalar(),
-        )
-        db.session.remove()
-    return found
-
-
-def _after_lease(app):
-    return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
+from tests.jobs.outbox import after_lease, counts
 
 
 @contextmanager
@@ -88,8 +72,8 @@ def _worker_runs_it_once(app, kind: str) -> None:
             == 1
         )
         assert jobs.run_pending()["jobs"] == 0  # the request's lease still runs
-        assert jobs.run_pending(_after_lease(app))["jobs"] == 1
-        assert jobs.run_pending(_after_lease(app) + timedelta(hours=1))["jobs"] == 0
+        assert jobs.run_pending(after_lease(app))["jobs"] == 1
+        assert jobs.run_pending(after_lease(app) + timedelta(hours=1))["jobs"] == 0
         unsent = db.session.execute(
             select(func.count(OutboxMail.id)).where(OutboxMail.sent_at.is_(None))
         ).scalar()
@@ -123,7 +107,7 @@ def test_a_contact_request_whose_commit_fails_leaves_no_job_no_notification_no_m
     app, monkeypatch
 ):
     alice, _bob, _carol, offer = _pair(app)
-    before = _counts(app, DIRECTORY_JOB)
+    before = counts(app, DIRECTORY_JOB)
     with app.test_request_context(), _commit_fails(monkeypatch) as held:
         contacts.request_contact(
             db.session.get(User, alice.id),
@@ -132,7 +116,7 @@ def test_a_contact_request_whose_commit_fails_leaves_no_job_no_notification_no_m
             offer=db.session.get(Offer, offer.id),
         )
     assert DIRECTORY_JOB in held  # written in the request's transaction …
-    assert _counts(app, DIRECTORY_JOB) == before  # … and gone with it
+    assert counts(app, DIRECTORY_JOB) == before  # … and gone with it
     with app.app_context():
         assert db.session.execute(select(func.count(ContactRequest.id))).scalar() == 0
 
@@ -148,7 +132,7 @@ def test_an_acceptance_whose_commit_fails_opens_no_conversation_and_tells_nobody
             offer=db.session.get(Offer, offer.id),
         )
         request_id = request.id
-    before = _counts(app, DIRECTORY_JOB)
+    before = counts(app, DIRECTORY_JOB)
     with app.test_request_context(), _commit_fails(monkeypatch) as held:
         contacts.accept(
             db.session.get(User, bob.id),
@@ -156,7 +140,7 @@ def test_an_acceptance_whose_commit_fails_opens_no_conversation_and_tells_nobody
             "Avec plaisir.",
         )
     assert held.count(DIRECTORY_JOB) == 2 and held.count(MESSAGE_JOB) == 1
-    assert _counts(app, DIRECTORY_JOB) == before
+    assert counts(app, DIRECTORY_JOB) == before
     with app.app_context():
         assert db.session.execute(select(func.count(Conversation.id))).scalar() == 0
         assert db.session.get(ContactRequest, request_id).status == "pending"
@@ -186,7 +170,7 @@ def test_a_contact_request_and_a_new_match_are_told_by_the_request(mail_app, smt
             select(Notification.user_id).where(Notification.event == "contact_new")
         ).scalars()
         assert sorted(told) == sorted([bob.id, carol.id])
-        assert jobs.run_pending(_after_lease(mail_app))["jobs"] == 0  # nothing left
+        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 0  # nothing left
     subject = "Nouvelle demande de mise en relation : « Séjours en villages vacances »"
     for name in ("bob", "carol"):
         assert [m["Subject"] for m in smtp_server.inbox.to(f"{name}@exemple.org")] == [subject]
@@ -210,7 +194,7 @@ def test_a_declined_request_whose_request_died_is_told_by_the_worker_exactly_onc
     smtp_server.inbox.worker_app = None  # read the mailbox as it is: the worker runs below
     with mail_app.app_context():
         jobs.run_pending()  # the mails written so far
-    _jobs, notified, queued = _counts(mail_app, DIRECTORY_JOB)
+    _jobs, notified, queued = counts(mail_app, DIRECTORY_JOB)
 
     with mail_app.test_request_context(), _request_dies(monkeypatch):
         contacts.decline(
@@ -218,7 +202,7 @@ def test_a_declined_request_whose_request_died_is_told_by_the_worker_exactly_onc
             db.session.get(ContactRequest, request_id),
             "Complet cette année.",
         )
-    assert _counts(mail_app, DIRECTORY_JOB) == (2, notified, queued)  # the job, alone
+    assert counts(mail_app, DIRECTORY_JOB) == (2, notified, queued)  # the job, alone
 
     _worker_runs_it_once(mail_app, DIRECTORY_JOB)
     with mail_app.app_context():
@@ -250,13 +234,13 @@ def _reacted_post(app):
 
 def test_a_reaction_whose_commit_fails_leaves_no_job_no_notification(app, monkeypatch):
     _autrice, lectrice, _voisin, post = _reacted_post(app)
-    before = _counts(app, REACTION_JOB)
+    before = counts(app, REACTION_JOB)
     with app.test_request_context(), _commit_fails(monkeypatch) as held:
         debate.toggle_reaction(
             db.session.get(User, lectrice.id), db.session.get(Post, post.id), "merci"
         )
     assert held.count(REACTION_JOB) == 1
-    assert _counts(app, REACTION_JOB) == before and before[0] == 0
+    assert counts(app, REACTION_JOB) == before and before[0] == 0
 
 
 def test_a_reaction_is_told_by_the_request_and_the_hour_keeps_its_rule(mail_app, smtp_server):
@@ -272,7 +256,7 @@ def test_a_reaction_is_told_by_the_request_and_the_hour_keeps_its_rule(mail_app,
         debate.toggle_reaction(
             db.session.get(User, voisin.id), db.session.get(Post, post.id), "d_accord"
         )
-    assert _counts(mail_app, REACTION_JOB)[0] == 1
+    assert counts(mail_app, REACTION_JOB)[0] == 1
     with mail_app.app_context():
         told = db.session.execute(
             select(Notification.actor_id).where(Notification.kind == "reaction")
@@ -299,8 +283,8 @@ def test_reactions_whose_requests_died_are_told_by_the_worker_once_an_hour(
     with mail_app.app_context():
         # Both jobs wait (neither request told anyone); the worker tells the author once.
         assert jobs.run_pending()["jobs"] == 0
-        assert jobs.run_pending(_after_lease(mail_app))["jobs"] == 2
-        assert jobs.run_pending(_after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
+        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 2
+        assert jobs.run_pending(after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
         told = db.session.execute(
             select(Notification.actor_id).where(Notification.kind == "reaction")
         ).scalars()
@@ -331,7 +315,7 @@ def _conversation(app):
 
 def test_a_message_whose_commit_fails_leaves_no_job_no_notification_no_mail(app, monkeypatch):
     _alice, bob, _carol, conversation_id = _conversation(app)
-    before = _counts(app, MESSAGE_JOB)
+    before = counts(app, MESSAGE_JOB)
     with app.test_request_context(), _commit_fails(monkeypatch) as held:
         messages.post_message(
             db.session.get(Conversation, conversation_id),
@@ -339,7 +323,7 @@ def test_a_message_whose_commit_fails_leaves_no_job_no_notification_no_mail(app,
             "Moi, avec deux places.",
         )
     assert held.count(MESSAGE_JOB) == 2  # the first message's, done; this one's
-    assert _counts(app, MESSAGE_JOB) == before
+    assert counts(app, MESSAGE_JOB) == before
     with app.app_context():
         assert db.session.execute(select(func.count(Message.id))).scalar() == 1
 
@@ -376,14 +360,14 @@ def test_a_message_whose_request_died_is_mailed_by_the_worker_exactly_once(
     smtp_server.inbox.worker_app = None
     with mail_app.app_context():
         jobs.run_pending()  # bob's mail of the first message
-    _jobs, notified, queued = _counts(mail_app, MESSAGE_JOB)
+    _jobs, notified, queued = counts(mail_app, MESSAGE_JOB)
     with mail_app.test_request_context(), _request_dies(monkeypatch):
         messages.post_message(
             db.session.get(Conversation, conversation_id),
             db.session.get(User, alice.id),
             "Départ 8 h, place de la Mairie.",
         )
-    assert _counts(mail_app, MESSAGE_JOB) == (2, notified, queued)  # the job, alone
+    assert counts(mail_app, MESSAGE_JOB) == (2, notified, queued)  # the job, alone
 
     _worker_runs_it_once(mail_app, MESSAGE_JOB)
     subjects = [m["Subject"] for m in smtp_server.inbox.to("bob@exemple.org")]

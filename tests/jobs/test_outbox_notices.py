@@ -14,7 +14,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from forum.accounts.models import User
-from forum.db import utcnow
 from forum.discussions.models import Post
 from forum.extensions import db
 from forum.jobs import services as jobs
@@ -26,23 +25,8 @@ from forum.notifications.models import Notification, OutboxMail
 from forum.seminars import services as seminars
 from forum.seminars.models import Registration, Session
 from tests.factories import make_reply, make_thread, make_user
+from tests.jobs.outbox import after_lease, counts
 from tests.seminars.test_seminars import make_seminar, make_session
-
-
-def _counts(app, kind: str) -> tuple[int, int, int]:
-    """(jobs of ``kind``, notifications, outbox mails)."""
-    with app.app_context():
-        found = (
-            db.session.execute(select(func.count(Job.id)).where(Job.kind == kind)).scalar(),
-            db.session.execute(select(func.count(Notification.id))).scalar(),
-            db.session.execute(select(func.count(OutboxMail.id))).scalar(),
-        )
-        db.session.remove()
-    return found
-
-
-def _after_lease(app):
-    return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
 
 
 def _registered_session(app):
@@ -59,7 +43,7 @@ def _registered_session(app):
 def test_a_sanction_rolled_back_leaves_no_job_no_notification_no_mail(app):
     moderator = make_user(app, "modo", role="moderator")
     target = make_user(app, "bruyant")
-    before = _counts(app, MODERATION_JOB)
+    before = counts(app, MODERATION_JOB)
     with app.test_request_context():
         sanctions.sanction(
             db.session.get(User, moderator.id),
@@ -72,7 +56,7 @@ def test_a_sanction_rolled_back_leaves_no_job_no_notification_no_mail(app):
         pending = db.session.execute(select(Job.kind)).scalars().all()
         assert MODERATION_JOB in pending  # written in the sanction's transaction …
         db.session.rollback()  # … and gone with it
-    assert _counts(app, MODERATION_JOB) == before == (0, 0, 0)
+    assert counts(app, MODERATION_JOB) == before == (0, 0, 0)
 
 
 def test_a_seminar_notice_rolled_back_leaves_no_job(app):
@@ -82,7 +66,7 @@ def test_a_seminar_notice_rolled_back_leaves_no_job(app):
         assert seminars.invite_to_continue(session, minutes=True)
         assert db.session.execute(select(Job.kind).where(Job.kind == SEMINAR_JOB)).scalar()
         db.session.rollback()
-    assert _counts(app, SEMINAR_JOB) == (0, 0, 0)
+    assert counts(app, SEMINAR_JOB) == (0, 0, 0)
 
 
 def test_minutes_commit_their_job_which_the_request_completes(mail_app, smtp_server):
@@ -96,8 +80,8 @@ def test_minutes_commit_their_job_which_the_request_completes(mail_app, smtp_ser
         job = db.session.execute(select(Job).where(Job.kind == SEMINAR_JOB)).scalar_one()
         assert job.done_at is not None and job.attempts == 0  # done by the request
         assert job.payload["user_ids"] == [alice.id]
-        assert jobs.run_pending(_after_lease(mail_app))["jobs"] == 0  # nothing left
-    assert _counts(mail_app, SEMINAR_JOB)[:2] == (1, 1)
+        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 0  # nothing left
+    assert counts(mail_app, SEMINAR_JOB)[:2] == (1, 1)
     [message] = smtp_server.inbox.to("alice@exemple.org")
     assert message["Subject"] == "Compte rendu publié : « Atelier mobilités »"
     assert len(smtp_server.inbox.to("alice@exemple.org")) == 1
@@ -113,7 +97,7 @@ def test_a_hidden_post_whose_request_died_is_told_by_the_worker_exactly_once(
     smtp_server.inbox.worker_app = None  # read the mailbox as it is: the worker runs below
     with mail_app.app_context():
         jobs.run_pending()  # the thread's and the reply's own mails
-    _none, notified, queued = _counts(mail_app, MODERATION_JOB)
+    _none, notified, queued = counts(mail_app, MODERATION_JOB)
 
     # The process dies between the hiding's commit and its notification.
     monkeypatch.setattr(jobs, "run_now", lambda *args, **kwargs: False)
@@ -122,13 +106,13 @@ def test_a_hidden_post_whose_request_died_is_told_by_the_worker_exactly_once(
             db.session.get(User, moderator.id), db.session.get(Post, post.id), "Hors sujet"
         )
     monkeypatch.undo()
-    assert _counts(mail_app, MODERATION_JOB) == (1, notified, queued)  # the job, alone
+    assert counts(mail_app, MODERATION_JOB) == (1, notified, queued)  # the job, alone
 
     with mail_app.app_context():
         assert jobs.run_pending()["jobs"] == 0  # not before the request's lease ends
         # Two workers' turns after the lease: the job runs once, its mail goes once.
-        assert jobs.run_pending(_after_lease(mail_app))["jobs"] == 1
-        assert jobs.run_pending(_after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
+        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 1
+        assert jobs.run_pending(after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
         [row] = db.session.execute(
             select(Notification).where(Notification.user_id == author.id)
         ).scalars()
