@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -460,6 +461,20 @@ SEMINAR_JOB = "notifications.seminar"
 MODERATION_JOB = "notifications.moderation"
 
 
+def _recipients(user_ids: Iterable[int | None]) -> list[int]:
+    """Each account once, in id order; ``None`` (an account gone) left out."""
+    return sorted({user_id for user_id in user_ids if user_id is not None})
+
+
+def _enqueue_for(kind: str, user_ids: Iterable[int | None], payload: dict) -> int | None:
+    """The job ``kind`` telling ``user_ids`` of ``payload``, in the caller's transaction
+    (:func:`forum.jobs.services.enqueue_soon`); None when there is nobody to tell."""
+    ids = _recipients(user_ids)
+    if not ids:
+        return None
+    return jobs.enqueue_soon(kind, {"user_ids": ids, **payload})
+
+
 def notify_seminar(
     user_ids: list[int],
     event: SeminarEvent,
@@ -475,13 +490,10 @@ def notify_seminar(
     request could not), and writes the notifications and mails once. Returns the job's
     id (None: nobody to tell).
     """
-    ids = sorted({user_id for user_id in user_ids if user_id is not None})
-    if not ids:
-        return None
-    return jobs.enqueue_soon(
+    return _enqueue_for(
         SEMINAR_JOB,
+        user_ids,
         {
-            "user_ids": ids,
             "event": SeminarEvent(event).value,
             "seminar_id": seminar.id,
             "session_id": session.id if session is not None else None,
@@ -579,13 +591,10 @@ def notify_moderation(
     reason). Reporters (``report_handled``) and sanctioned members get no link to the
     content. ``reason``: the moderator's reason, mailed with a sanction only.
     """
-    ids = sorted({user_id for user_id in user_ids if user_id is not None})
-    if not ids:
-        return None
-    return jobs.enqueue_soon(
+    return _enqueue_for(
         MODERATION_JOB,
+        user_ids,
         {
-            "user_ids": ids,
             "event": ModerationEvent(event).value,
             "post_id": post.id if post is not None else None,
             "thread_id": thread.id if thread is not None else None,
@@ -692,13 +701,10 @@ def notify_directory(
     their own subject) and ``url`` (external) go into the mail; the notification keeps
     the offer or the contact request it is about.
     """
-    ids = sorted({user_id for user_id in user_ids if user_id is not None})
-    if not ids:
-        return None
-    return jobs.enqueue_soon(
+    return _enqueue_for(
         DIRECTORY_JOB,
+        user_ids,
         {
-            "user_ids": ids,
             "event": event,
             "headline": headline,
             "url": url,
@@ -732,7 +738,7 @@ def directory_notices(
 ) -> list[int]:
     """:func:`notify_directory` in the current transaction (the caller commits); returns
     the ids of the mails queued."""
-    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    ids = _recipients(user_ids)
     if not ids:
         return []
     users = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
