@@ -61,6 +61,7 @@ def _build(app, title: str = "Un long débat"):
 
 def _set_debate(app, post_ids, user_ids, on: bool) -> None:
     from forum.debate.models import Reaction
+    from forum.debate.services import refresh_reaction_summaries
     from forum.discussions.models import Post
     from forum.extensions import db
 
@@ -78,6 +79,7 @@ def _set_debate(app, post_ids, user_ids, on: bool) -> None:
                 for k in range(n % 4 + 1 if n % 4 < 3 else 0)
             ]  # fmt: skip
             db.session.execute(insert(Reaction), rows)
+            refresh_reaction_summaries(post_ids)
         db.session.commit()
 
 

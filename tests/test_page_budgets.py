@@ -19,13 +19,14 @@ from tests.factories import make_thread, make_tree, make_user
 #: (anonymous, member) statements per page, read a second time (the read position already
 #: moved). The member's extra ones: their user row, then their read positions, watches
 #: and the like as the page needs them. A branch page also loads the branch's post and
-#: its ancestors.
+#: its ancestors. The debate costs a thread page one statement at most: none here on the
+#: branch page, whose replies are all on it and which nobody reacted to.
 BUDGETS = {
     "/": (4, 6),
     "/themes/services-publics": (2, 5),
     "/themes/services-publics?page=2": (2, 5),
     "/threads/{thread}": (6, 8),
-    "/threads/{thread}/branch/{branch}": (7, 10),
+    "/threads/{thread}/branch/{branch}": (6, 9),
     "/users/auteur": (4, 6),  # + the member's organisations; member: whether they blocked them
     "/search?q=logement": (5, 6),
     "/feeds/latest.atom": (2, 3),

@@ -1,10 +1,12 @@
 """Reading the debate: what a thread page adds to its posts, and the debate map.
 
-A thread page costs one more statement for positions and reactions together
-(:func:`page_view`): the reactions to its posts with who gave them and, for the few
-posts whose replies are not all on the page, the positions those replies took,
-counted in SQL (the others are counted from the page's own posts). Its polls
-and synthesis come in a second one (:func:`thread_extras`).
+Who reacted to each post comes with the post itself (``posts.reaction_summary``,
+:mod:`forum.debate.summary`). A thread page costs at most one more statement for
+positions and reactions (:func:`page_view`): the reactions the reader gave, when
+they may react and someone did, and, for the few posts whose replies are not all on
+the page, the positions those replies took, counted in SQL (the others are counted
+from the page's own posts). Its polls and synthesis come in a second one
+(:func:`thread_extras`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import String, and_, cast, func, null, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from forum import content
 from forum.accounts.models import User
@@ -42,6 +44,8 @@ POSITION_ORDER = tuple(Position)
 REACTION_ORDER = tuple(ReactionKind)
 POSITION_CODES = tuple(code.value for code in POSITION_ORDER)
 REACTION_CODES = tuple(code.value for code in REACTION_ORDER)
+REACTION_SET = frozenset(REACTION_CODES)
+TAB = "\t"
 #: Characters of a post shown on the debate map.
 EXCERPT_LENGTH = 220
 
@@ -72,8 +76,9 @@ class PageDebate:
         self.extras: ThreadExtras | None = None
         #: Post id -> its replies' position counts, as markup ("3 pour · 2 contre").
         self.counts: dict[int, str] = {}
-        #: Post id -> reaction code -> who gave it, escaped (sorted when first written).
-        self.reactions: dict[int, dict[str, list[str]]] = {}
+        #: Post id -> who reacted to it: the counts' markup (for a reader who may not
+        #: react), the list items of who gave each kind, the count of each kind given.
+        self.reactions: dict[int, tuple[str, str, dict[str, str]]] = {}
         #: Post ids -> the reaction codes the reader gave.
         self.mine: dict[int, set[str]] = {}
         #: Post id -> the badge of the position it took (replies that took one).
@@ -90,8 +95,10 @@ class PageDebate:
             )
             for code, label in POSITION_LABELS.items()
         }
-        words = {code.value: escape(str(REACTION_LABELS[code])) for code in REACTION_ORDER}
-        self._words = [(code, words[code]) for code in REACTION_CODES]
+        self._word = {
+            code.value: str(escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
+        }
+        self._words = [(code, self._word[code]) for code in REACTION_CODES]
         # A reaction button's form, after its action URL, pressed or not, before its count.
         form = (
             '" class="inline"><input type="hidden" name="csrf_token" value="{token}">'
@@ -115,6 +122,11 @@ class PageDebate:
             )
             + "</div>"
         )
+        #: The start of a kind's count and of its list item, before the number or names.
+        self._count = {
+            code: f'<span class="reaction-count">{word} · ' for code, word in self._word.items()
+        }
+        self._item = {code: f"<li>{word} : " for code, word in self._word.items()}
         self._who = (
             f'<details class="who-reacted"><summary>{escape(_("Qui a réagi"))}</summary><ul>'
         )
@@ -131,17 +143,33 @@ class PageDebate:
 
     def add_counts(self, counts: dict[int, dict[str, int]]) -> None:
         """Writes the links of each post's position counts, in the order of POSITION_CODES."""
-        links = self._links
+        links, written = self._links, self.counts
         for post_id, by_code in counts.items():
-            self.counts[post_id] = (
-                '<p class="position-counts">'
-                + " · ".join(
-                    f'{links[code][0]}{post_id}">{by_code[code]}{links[code][1]}'
-                    for code in POSITION_CODES
-                    if code in by_code
-                )
-                + "</p>"
-            )
+            html = ""
+            for code in POSITION_CODES:
+                if code in by_code:
+                    start, end = links[code]
+                    html += f'{" · " if html else ""}{start}{post_id}">{by_code[code]}{end}'
+            written[post_id] = f'<p class="position-counts">{html}</p>'
+
+    def add_reactions(self, summaries: dict[int, str]) -> None:
+        """Who reacted to the page's posts, from their summaries (forum.debate.summary):
+        each kind's count ("merci · 2", for a reader who may not react) and list item
+        ("merci : alice, bruno"), and the counts by kind (for the buttons)."""
+        if not summaries:
+            return
+        count, item = self._count, self._item
+        escaped = str(escape("\x00".join(summaries.values()))).split("\x00")  # escaped at once
+        reactions = self.reactions
+        # Plain loops: comprehensions cost more than the work, three per post.
+        for post_id, summary in zip(summaries, escaped, strict=True):
+            shown, who, given = "", "", {}
+            for line in summary.split("\n"):
+                code, n, names = line.split(TAB, 2)
+                shown += count[code] + n + "</span>"
+                who += item[code] + names + "</li>"
+                given[code] = n
+            reactions[post_id] = (shown, who.replace(TAB, ", "), given)
 
     def block(self, post_id: int, may_react: bool) -> Markup:
         """Under a post: its replies' positions, each a link to the map filtered, and its
@@ -154,26 +182,17 @@ class PageDebate:
             # Nobody reacted yet: the three buttons, the same for every such post.
             html = self._idle % ((self._react % post_id,) * len(self._buttons))
         else:
-            shown, who = [], []
+            shown, items, given = reactions
             if may_react:
                 mine = self.mine.get(post_id, ())
                 action = '<form method="post" action="' + self._react % post_id
-                for code, pressed, plain in self._buttons:
-                    names = reactions.get(code)
-                    shown.append(
-                        f"{action}{pressed if code in mine else plain}"
-                        f"{f' · {len(names)}' if names else ''}</button></form>"
-                    )
-            for code, word in self._words:
-                names = reactions.get(code)
-                if names:
-                    if not may_react:
-                        shown.append(f'<span class="reaction-count">{word} · {len(names)}</span>')
-                    if len(names) > 1:
-                        names.sort(key=str.lower)
-                    who.append(f"<li>{word} : {', '.join(names)}</li>")
+                shown = "".join(
+                    f"{action}{pressed if code in mine else plain}"
+                    f"{f' · {given[code]}' if code in given else ''}</button></form>"
+                    for code, pressed, plain in self._buttons
+                )
             html = (
-                f'<div class="reactions">{"".join(shown)}{self._who}{"".join(who)}'
+                f'<div class="reactions">{shown}{self._who}{items}'
                 f'</ul><a href="{self._list % post_id}">{self._all}</div>'
             )
         return Markup(f"{counts}\n{html}" if counts else html)  # noqa: S704 - escaped parts
@@ -183,34 +202,26 @@ _NOTHING = Markup("")
 
 
 def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False):
-    """Positions and reactions of the page's posts (one query), and the thread's polls and
-    synthesis on the thread page (one more)."""
+    """Positions and reactions of the page's posts (one query at most), and the thread's
+    polls and synthesis on the thread page (one more)."""
     result = PageDebate(thread, rights.reacts)
     if posts:
         loaded = _loaded(posts)
         counts, incomplete = _positions_on_page(loaded, rights, result)
-        me = rights.user_id
-        named, mine = result.reactions, result.mine
-        escaped: dict[str, str] = {}
-        for post_id, code, n, username in _rows(loaded, incomplete, viewer, rights):
-            if username is None:  # a position and its count
-                if post_id in counts:
-                    counts[post_id][code] = n
-                else:
-                    counts[post_id] = {code: n}
-                continue
-            name = escaped.get(username)
-            if name is None:
-                name = escaped[username] = str(escape(username))
-            by_code = named.get(post_id)
-            if by_code is None:
-                named[post_id] = {code: [name]}
-            elif code in by_code:
-                by_code[code].append(name)
-            else:
-                by_code[code] = [name]
-            if n == me:
+        reactions = {
+            post["id"]: post["reaction_summary"] for post in loaded if post["reaction_summary"]
+        }
+        result.add_reactions(reactions)
+        mine = result.mine
+        for post_id, code, n in _rows(
+            loaded, incomplete, viewer, rights, rights.reacts and reactions
+        ):
+            if code in REACTION_SET:  # a reaction the reader gave
                 mine.setdefault(post_id, set()).add(code)
+            elif post_id in counts:  # a position and its count
+                counts[post_id][code] = n
+            else:
+                counts[post_id] = {code: n}
         result.add_counts(counts)
     if not branch:
         result.extras = thread_extras(thread)
@@ -237,6 +248,7 @@ _FIELDS = frozenset(
         "deleted_at",
         "hidden_at",
         "pending_at",
+        "reaction_summary",
     )
 )
 
@@ -296,29 +308,19 @@ def _positions_on_page(
     return counts, incomplete
 
 
-def _rows(posts: list[dict], incomplete: list[int], viewer, rights):
-    """The reactions to the page's posts with who gave them, and the positions of the
-    replies of ``incomplete`` posts with their counts, in one statement.
+def _rows(posts: list[dict], incomplete: list[int], viewer, rights, mine: bool):
+    """The positions of the replies of ``incomplete`` posts with their counts, and, when
+    ``mine``, the reactions the reader gave to the page's posts, in one statement (or
+    none when neither is wanted).
 
     The page's posts are found again by their place in the tree (a page is a run of
     paths, down to its deepest post) rather than by a list of 500 ids. Position codes and
-    reaction codes differ, so the code tells a row's kind; a position's row has no name.
+    reaction codes differ, so the code tells a row's kind.
     """
-    paths = [post["path"] for post in posts]
-    on_page = select(Post.id).where(
-        Post.thread_id == posts[0]["thread_id"],
-        Post.path >= min(paths),
-        Post.path <= max(paths),
-        Post.depth <= max(post["depth"] for post in posts),
-    )
-    statement = (
-        select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.username)
-        .join(User, User.id == Reaction.user_id)
-        .where(Reaction.post_id.in_(on_page))
-    )
+    parts = []
     if incomplete:
-        positions = (
-            select(Post.parent_id, Post.position, func.count(), cast(null(), String))
+        parts.append(
+            select(Post.parent_id, Post.position, func.count())
             .where(
                 Post.parent_id.in_(incomplete),
                 Post.position.is_not(None),
@@ -326,9 +328,24 @@ def _rows(posts: list[dict], incomplete: list[int], viewer, rights):
             )
             .group_by(Post.parent_id, Post.position)
         )
-        statement = union_all(positions, statement)
+    if mine:
+        paths = [post["path"] for post in posts]
+        on_page = select(Post.id).where(
+            Post.thread_id == posts[0]["thread_id"],
+            Post.path >= min(paths),
+            Post.path <= max(paths),
+            Post.depth <= max(post["depth"] for post in posts),
+        )
+        parts.append(
+            select(Reaction.post_id, Reaction.kind, literal(1)).where(
+                Reaction.user_id == rights.user_id, Reaction.post_id.in_(on_page)
+            )
+        )
+    if not parts:
+        return []
     # Plain rows through the session's connection: the ORM's row handling would cost as
     # much again as reading them.
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
     return db.session.connection().execute(statement).all()
 
 

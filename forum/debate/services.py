@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -26,6 +27,7 @@ from forum.debate.models import (
     Results,
 )
 from forum.debate.polls import poll_results
+from forum.debate.summary import summary_rows
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.jobs import services as jobs
@@ -55,7 +57,9 @@ def toggle_reaction(user: User, post: Post, kind: str) -> bool:
 
     Returns True when the reaction was added. The author hears of it at most once an
     hour per post, through a job written with the reaction and run right after its
-    commit (:func:`forum.notifications.fanout.notify_reaction`).
+    commit (:func:`forum.notifications.fanout.notify_reaction`). The post's summary of
+    who reacted is rewritten in the same transaction, under the post's row lock (on
+    PostgreSQL), so that two members reacting at once both stay in it.
 
     :raise Refused: an unknown reaction.
     :raise 403: ``user`` may not react to this post (their own, a hidden one, silenced…).
@@ -65,22 +69,40 @@ def toggle_reaction(user: User, post: Post, kind: str) -> bool:
         kind = ReactionKind(kind or "").value
     except ValueError:
         raise Refused(_("Réaction inconnue : choisissez d'accord, merci ou bien vu.")) from None
+    db.session.execute(select(Post.id).where(Post.id == post.id).with_for_update())
     removed = db.session.execute(
         delete(Reaction).where(
             Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
         )
     ).rowcount
+    if not removed:
+        stmt = upsert(db.session, Reaction).values(
+            post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
+        )
+        db.session.execute(stmt.on_conflict_do_nothing())
+        fanout.notify_reaction(post, user)  # its job, if any, commits with the reaction
+    refresh_reaction_summaries([post.id])
     touch(thread=post.thread_id)  # the counts under the post, on its thread's pages
-    if removed:
-        db.session.commit()
-        return False
-    stmt = upsert(db.session, Reaction).values(
-        post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
-    )
-    db.session.execute(stmt.on_conflict_do_nothing())
-    fanout.notify_reaction(post, user)  # its job, if any, commits with the reaction
     db.session.commit()
-    return True
+    return not removed
+
+
+def refresh_reaction_summaries(post_ids: Iterable[int]) -> None:
+    """Rewrite who reacted to these posts (``posts.reaction_summary``) from the reactions,
+    in the current transaction (:mod:`forum.debate.summary`)."""
+    ids = sorted(set(post_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = db.session.execute(
+            select(Reaction.post_id, Reaction.kind, User.username)
+            .join(User, User.id == Reaction.user_id)
+            .where(Reaction.post_id.in_(chunk))
+        ).all()
+        summaries = summary_rows(rows)
+        db.session.execute(
+            update(Post),
+            [{"id": post_id, "reaction_summary": summaries.get(post_id)} for post_id in chunk],
+        )
 
 
 def reactions_of(post: Post) -> list[Reaction]:

@@ -154,6 +154,10 @@ class Post(TimestampMixin, db.Model):
     open_report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     #: A reply's stance towards the post it answers (forum.debate.models.Position), or None.
     position: Mapped[str | None] = mapped_column(String(10))
+    #: Who reacted to the post and how, as its thread page shows it, kept by
+    #: forum.debate.services.refresh_reaction_summaries: one line per reaction kind,
+    #: "kind<TAB>name<TAB>name…", names sorted; None while nobody has reacted.
+    reaction_summary: Mapped[str | None] = mapped_column(Text)
 
     #: Every post has a thread: joined loads use an inner join. (With an outer one, SQLite
     #: materialises "threads JOIN themes" — the theme is always joined — scanning every thread.)

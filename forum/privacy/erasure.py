@@ -8,12 +8,12 @@ mails in the outbox, moderator rights, registrations to seminars still to come
 (seats freed, waiting list promoted). Posts stay, signed with the anonymous
 name, unless the person asked to delete them too: each becomes the deleted
 placeholder, its text and revisions erased. Private messages stay for the other
-participants, signed with the anonymous name. Mentions and quotes of the person in
-other members' posts and messages name the anonymous account instead. Blocks, made
-or received, go. Moderation
-records (reports, sanctions, the log) keep their rows under the anonymous id. An
-organisation whose only representative leaves keeps running under the anonymous
-name, and the moderation log asks moderators to hand it on.
+participants, signed with the anonymous name, and so do their reactions to posts.
+Mentions and quotes of the person in other members' posts and messages name the
+anonymous account instead. Blocks, made or received, go. Moderation records
+(reports, sanctions, the log) keep their rows under the anonymous id. An organisation
+whose only representative leaves keeps running under the anonymous name, and the
+moderation log asks moderators to hand it on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from forum.accounts import lookalike
 from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
 from forum.db import utcnow
+from forum.debate.models import Reaction
+from forum.debate.services import refresh_reaction_summaries
 from forum.directory.models import (
     Mediator,
     MemberRole,
@@ -131,6 +133,10 @@ def erase_account(user: User, *, actor: User | None, with_posts: bool) -> None:
             email_verified_at=None,
             erased_at=utcnow(),
         )
+    )
+    # The new name in the lists of who reacted, kept on the posts they reacted to.
+    refresh_reaction_summaries(
+        db.session.execute(select(Reaction.post_id).where(Reaction.user_id == user_id)).scalars()
     )
     log.record(
         actor if actor is not None and actor.id != user_id else None,

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.db import utcnow, write_intent
-from forum.debate import polls, services
+from forum.debate import polls, services, summary
 from forum.debate.models import Poll, PollVote, PollVoter
+from forum.debate.queries import REACTION_CODES
 from forum.discussions.models import Post, Thread
 from forum.extensions import db, limiter
 from forum.moderation.models import LogEntry
@@ -274,3 +275,75 @@ def test_a_vote_renews_the_cached_anonymous_thread_page(make_app):
 
 def poll_or_404(poll_id: int) -> Poll:
     return polls.poll_or_none(poll_id)
+
+
+def test_who_reacted_is_kept_on_the_post_in_order(app, client, auth, thread_and_post):
+    """The post's summary follows every reaction given and taken back: kinds in their
+    order, names sorted whatever their case; the thread page shows what it says."""
+    thread, post = thread_and_post
+    make_user(app, "Zoe")
+    with app.app_context():
+        for name, kind in (("chloe", "merci"), ("Zoe", "d_accord"), ("alice", "d_accord")):
+            services.toggle_reaction(user_named(name), db.session.get(Post, post.id), kind)
+        kept = db.session.get(Post, post.id).reaction_summary
+        assert kept == "d_accord\t2\talice\tZoe\nmerci\t1\tchloe"
+        services.toggle_reaction(user_named("chloe"), db.session.get(Post, post.id), "merci")
+        assert db.session.get(Post, post.id).reaction_summary == "d_accord\t2\talice\tZoe"
+    assert summary.KINDS == REACTION_CODES
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert '<span class="reaction-count">d&#39;accord · 2</span>' in page
+    assert "<ul><li>d&#39;accord : alice, Zoe</li></ul>" in page and "merci · " not in page
+    with app.app_context():
+        for name in ("alice", "Zoe"):
+            services.toggle_reaction(user_named(name), db.session.get(Post, post.id), "d_accord")
+        assert db.session.get(Post, post.id).reaction_summary is None
+    assert "Qui a réagi" not in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_members_reacting_at_once_all_stay_on_the_post(app, thread_and_post):
+    _thread, post = thread_and_post
+    reactors = [make_user(app, f"reactif{n}") for n in range(6)]
+    barrier = threading.Barrier(len(reactors), timeout=30)
+    errors: list[BaseException] = []
+
+    def run(user_id: int) -> None:
+        try:
+            with app.app_context():
+                from forum.accounts.models import User
+
+                user, target = db.session.get(User, user_id), db.session.get(Post, post.id)
+                db.session.commit()  # end the read: the reaction starts its own transaction
+                barrier.wait()
+                with write_intent():  # as in a POST request (IMMEDIATE on SQLite)
+                    services.toggle_reaction(user, target, "bien_vu")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    workers = [threading.Thread(target=run, args=(user.id,)) for user in reactors]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    with app.app_context():
+        kept = db.session.get(Post, post.id).reaction_summary
+        assert kept == "bien_vu\t6\t" + "\t".join(f"reactif{n}" for n in range(6))
+
+
+def test_the_migration_writes_who_reacted_on_existing_posts(app, thread_and_post):
+    from flask_migrate import downgrade, upgrade
+
+    _thread, post = thread_and_post
+    with app.app_context():
+        services.toggle_reaction(user_named("chloe"), db.session.get(Post, post.id), "merci")
+        services.toggle_reaction(user_named("alice"), db.session.get(Post, post.id), "merci")
+        db.session.remove()
+        downgrade(revision="0016_debate")
+        try:
+            upgrade(revision="0017_reaction_summary")
+        finally:
+            upgrade()
+        assert db.session.get(Post, post.id).reaction_summary == "merci\t2\talice\tchloe"
