@@ -466,6 +466,20 @@ def _member_thread_count(server: Server, path: str, user: str) -> int:
     return int(headers["X-Query-Count"])
 
 
+#: What differs between two readings of one page: CSRF tokens, relative times.
+_VARYING = re.compile(r'(name="csrf_token" value=")[^"]*"|(<time [^>]*>)[^<]*</time>')
+
+
+def _markup_differences(ours: str, ceiling: str) -> int:
+    """Lines of ``ours`` and ``ceiling`` that differ, tokens and relative times aside."""
+
+    def lines(page: str) -> list[str]:
+        return _VARYING.sub(lambda m: (m.group(1) or m.group(2)) + "…", page).splitlines()
+
+    a, b = lines(ours), lines(ceiling)
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
 def query_census(url: str, instance: Path, pages: dict, member_pages: dict) -> dict[str, int]:
     server = Server("wsgi:app", url, instance, workers=1, FORUM_QUERY_COUNT_HEADER="1")
     try:
@@ -576,8 +590,16 @@ def measure(
                 for path in paths:  # warm: caches, first-request set-up
                     if user is None:
                         server.get(path)
-                    else:
-                        _member_get(server, path, user, times=1)
+            for path in paths if user is not None else ():
+                # The ceiling must serve the member the page our server serves them.
+                differences = _markup_differences(
+                    _member_get(ours, path, user, times=1)[1],
+                    _member_get(ceiling, path, user, times=1)[1],
+                )
+                if differences:
+                    failures.append(f"{page}: the ceiling's page differs ({differences} lines)")
+                same = "no" if differences else "yes"
+                log(f"[{kind}] {page}: {path} for {user}, the ceiling's markup is ours: {same}")
             job = {
                 "mode": "read",
                 "paths": paths,
