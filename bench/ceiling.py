@@ -21,9 +21,10 @@ names the member, and the ceiling's user loader hands back the captured, detache
 ``User`` — checking the session version as the real loader does — instead of asking the
 database. So a member's request to the ceiling goes through the same session, CSRF,
 Flask-Login and permission code as on our server, with the same cookies and markup;
-only the queries are gone. Serving member pages under a path prefix, with a hook that
-logs the member in, was the other way: it would skip the session cookie a real member
-sends and the user loader's work, and make the ceiling's page differ from ours.
+only the queries are gone. The other way, member pages under a path prefix with a hook
+that logs the member in on each request, would do work no member's request does
+(``login_user`` rewrites the session, so every response would set a cookie) and leave
+out the loading of the session a real member sends.
 A page is looked up by its path and the member it was captured for (none: anonymous),
 so the same thread can have an anonymous and a member ceiling.
 """
