@@ -9,9 +9,11 @@ share an interpreter with the client. Reads a JSON job on stdin, prints a JSON r
   member through the login form (with its CSRF token), then posts replies as fast as
   the server acknowledges them; the ids of acknowledged replies are returned so the
   caller can count how many were really stored.
-* Private conversations: a read job with ``"login": [user, password]`` reads as that
-  member; a write job with ``"conversations": [[id…] per user]`` sends messages to the
-  writer's own conversations (``/messages/<id>/reply``) instead of thread replies.
+* A read job with ``"login": [user, password]`` reads as that member: each client logs
+  in through the form first, and the clock starts once all are logged in.
+* Private conversations: a write job with ``"conversations": [[id…] per user]`` sends
+  messages to the writer's own conversations (``/messages/<id>/reply``) instead of
+  thread replies.
 """
 
 from __future__ import annotations
@@ -82,14 +84,24 @@ def _login(client: Client, user: str, password: str) -> str:
     return token
 
 
-def _reader(base, paths, offset, deadline, out, login=None):
+def _reader(base, paths, offset, gate, state, out, login=None):
     client = Client(base)
+    logged_in = True
     if login:
         try:
             _login(client, *login)
         except Exception as exc:
             out["errors"].append(repr(exc))
-            return
+            logged_in = False
+    # Every reader is logged in: the clock starts for all at once, logins left out.
+    try:
+        gate.wait()
+    except threading.BrokenBarrierError:
+        out["errors"].append("the readers never all started")
+        return
+    if not logged_in:
+        return
+    deadline = state["deadline"]
     i = offset
     while time.perf_counter() < deadline:
         path = paths[i % len(paths)]
@@ -178,21 +190,21 @@ def _send_message(client, token, conversation_id, seed, number, out) -> None:
 def run(job: dict) -> dict:
     out = {"times": [], "bytes": [], "errors": [], "acked": []}
     state = {"started": time.perf_counter()}
-    deadline = state["started"] + job["seconds"]
+
+    def start_clock() -> None:
+        state["started"] = time.perf_counter()
+        state["deadline"] = state["started"] + job["seconds"]
+
     if job["mode"] == "read":
+        gate = threading.Barrier(job["concurrency"], action=start_clock, timeout=300)
         workers = [
             threading.Thread(
                 target=_reader,
-                args=(job["base"], job["paths"], n, deadline, out, job.get("login")),
+                args=(job["base"], job["paths"], n, gate, state, out, job.get("login")),
             )
             for n in range(job["concurrency"])
         ]
     else:
-
-        def start_clock() -> None:
-            state["started"] = time.perf_counter()
-            state["deadline"] = state["started"] + job["seconds"]
-
         gate = threading.Barrier(len(job["users"]), action=start_clock, timeout=300)
         workers = [
             threading.Thread(

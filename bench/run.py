@@ -5,11 +5,15 @@ For each database (SQLite always, PostgreSQL when ``FORUM_BENCH_DATABASE_URL`` i
 1. the data set of the size (``flask forum bench-data``), built once under ``bench/data/``
    and reused; each run works on a copy of the SQLite file, so writes never pile up;
 2. a query census: one gunicorn worker with ``FORUM_QUERY_COUNT_HEADER=1``, one request
-   per page, the ``X-Query-Count`` header read back;
+   per page, the ``X-Query-Count`` header read back (member pages: by a client logged
+   in through the form, which must be offered the reply form and reaction buttons);
 3. the real server (gunicorn, 2 sync workers, production settings) and the render
    ceiling (``bench/ceiling.py``, same gunicorn settings), loaded in turn, page type by
-   page type, by ``bench/loadgen.py`` in a second process; then one client alone on
-   each page (the "p50 alone" latency, without the queue of the loaded runs); for sizes
+   page type, by ``bench/loadgen.py`` in a second process — anonymous pages, then the
+   500-post thread read by a plain member (one of the writers, every client logged in
+   through the form, on both sides: the ceiling has its own member capture); then one
+   client alone on each page (the "p50 alone" latency, without the queue of the loaded
+   runs); for sizes
    M and L, the 50-post thread against the size-S data set, slices alternated (page
    speed independent of the forum's size);
 4. the write mix: 20 members logged in through the form post replies; acknowledged
@@ -38,6 +42,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from importlib.metadata import version
 from pathlib import Path
@@ -72,6 +77,7 @@ PAGE_LABELS = {
     "theme_deep": "thème, dernière page",
     "thread_50": "fil de 50 messages",
     "thread_500": "fil de 500 messages",
+    "thread_500_member": "fil de 500 messages, membre",
     "thread_500_cached": "fil de 500 messages, anonyme, en cache",
     "thread_2000": "fil de 2 000 messages (p. 1)",
     "branch": "branche",
@@ -195,6 +201,16 @@ def manifest(url: str) -> dict:
                 {"n": WRITERS},
             )
         ]
+        # A plain member among the writers, not the thread's author: they may reply,
+        # react, and choose a position (the form an author does not get).
+        member = conn.execute(
+            text(
+                "SELECT username FROM users WHERE username IN :names AND role = 'member' "
+                "AND silenced_until IS NULL AND suspended_until IS NULL "
+                "AND id <> (SELECT author_id FROM threads WHERE id = :t) ORDER BY id LIMIT 1"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": writers, "t": threads[500]},
+        ).scalar_one()
         quiet = [
             row.id
             for row in conn.execute(
@@ -217,6 +233,10 @@ def manifest(url: str) -> dict:
             "search": [f"/search?q={quote(q)}" for q in SEARCHES],
             "profile": [f"/users/{author}"],
             "feed": ["/feeds/latest.atom", f"/feeds/themes/{theme.slug}.atom"],
+        },
+        # Pages read by a logged-in member (ours and the ceiling's clients log in).
+        "member_pages": {
+            "thread_500_member": {"paths": [f"/threads/{threads[500]}"], "user": member},
         },
         "writers": writers,
         "write_threads": quiet,
@@ -404,23 +424,63 @@ def add_conversations(url: str, writers: list[str]) -> dict:
     return {"path": f"/messages/{page}", "reader": writers[0], "targets": pairs}
 
 
-def _logged_in_count(server: Server, path: str, user: str) -> int:
-    """The X-Query-Count of ``path`` read by ``user``, logged in through the form."""
+def _member_get(server: Server, path: str, user: str, times: int = 2):
+    """``path`` read ``times`` times by ``user``, logged in through the form: the last
+    response's headers and page (the first reading moves the member's read position)."""
     import http.cookiejar
 
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *_args, **_kwargs):  # the ceiling serves only its pages
+            return None
+
     opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Stay()
     )
     page = opener.open(server.base + "/auth/login", timeout=60).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     form = urlencode({"login": user, "password": PASSWORD, "csrf_token": token}).encode()
-    opener.open(server.base + "/auth/login", data=form, timeout=60).read()
-    opener.open(server.base + path, timeout=60).read()
+    try:
+        opener.open(server.base + "/auth/login", data=form, timeout=60).read()
+        raise SystemExit(f"{user} could not log in: the form came back")
+    except urllib.error.HTTPError as done:  # 302, not followed
+        if done.code != 302:
+            raise
+    for _time in range(times - 1):
+        opener.open(server.base + path, timeout=60).read()
     with opener.open(server.base + path, timeout=60) as response:
-        return int(response.headers["X-Query-Count"])
+        return response.headers, response.read().decode()
 
 
-def query_census(url: str, instance: Path, pages: dict) -> dict[str, int]:
+def _logged_in_count(server: Server, path: str, user: str) -> int:
+    """The X-Query-Count of ``path`` read by ``user``, logged in through the form."""
+    return int(_member_get(server, path, user)[0]["X-Query-Count"])
+
+
+def _member_thread_count(server: Server, path: str, user: str) -> int:
+    """The X-Query-Count of a thread page read by ``user``, who must be able to take part:
+    the page must show them the reply form and the reaction buttons."""
+    headers, page = _member_get(server, path, user)
+    thread_id = path.rsplit("/", 1)[1]
+    if f'action="/threads/{thread_id}/reply"' not in page or "reaction-button" not in page:
+        raise SystemExit(f"{user} may not reply or react on {path}: not a member's page")
+    return int(headers["X-Query-Count"])
+
+
+#: What differs between two readings of one page: CSRF tokens, relative times.
+_VARYING = re.compile(r'(name="csrf_token" value=")[^"]*"|(<time [^>]*>)[^<]*</time>')
+
+
+def _markup_differences(ours: str, ceiling: str) -> int:
+    """Lines of ``ours`` and ``ceiling`` that differ, tokens and relative times aside."""
+
+    def lines(page: str) -> list[str]:
+        return _VARYING.sub(lambda m: (m.group(1) or m.group(2)) + "…", page).splitlines()
+
+    a, b = lines(ours), lines(ceiling)
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
+def query_census(url: str, instance: Path, pages: dict, member_pages: dict) -> dict[str, int]:
     server = Server("wsgi:app", url, instance, workers=1, FORUM_QUERY_COUNT_HEADER="1")
     try:
         counts = {}
@@ -429,6 +489,10 @@ def query_census(url: str, instance: Path, pages: dict) -> dict[str, int]:
                 counts[kind] = _logged_in_count(server, paths[0], paths[1])
                 continue
             counts[kind] = max(int(server.get(p).headers["X-Query-Count"]) for p in paths)
+        for kind, spec in member_pages.items():
+            counts[kind] = max(
+                _member_thread_count(server, path, spec["user"]) for path in spec["paths"]
+            )
         return counts
     finally:
         server.stop()
@@ -502,7 +566,10 @@ def measure(
     private = add_conversations(url, data["writers"])
     log(f"[{kind}] query census…")
     queries = query_census(
-        url, instance, {**pages, "conversation_200": [private["path"], private["reader"]]}
+        url,
+        instance,
+        {**pages, "conversation_200": [private["path"], private["reader"]]},
+        data["member_pages"],
     )
     ours = Server("wsgi:app", url, instance)
     try:
@@ -513,18 +580,34 @@ def measure(
         ours.stop()
         raise
     rows, failures = {}, []
+    # Anonymous pages, then the pages a member reads (each client logged in on both sides).
+    loads = [(page, paths, None) for page, paths in pages.items()]
+    loads += [(page, s["paths"], s["user"]) for page, s in data["member_pages"].items()]
     try:
-        for page, paths in pages.items():
+        for page, paths, user in loads:
             has_ceiling = page != "feed"
             for server in (ours, ceiling) if has_ceiling else (ours,):
                 for path in paths:  # warm: caches, first-request set-up
-                    server.get(path)
+                    if user is None:
+                        server.get(path)
+            for path in paths if user is not None else ():
+                # The ceiling must serve the member the page our server serves them.
+                differences = _markup_differences(
+                    _member_get(ours, path, user, times=1)[1],
+                    _member_get(ceiling, path, user, times=1)[1],
+                )
+                if differences:
+                    failures.append(f"{page}: the ceiling's page differs ({differences} lines)")
+                same = "no" if differences else "yes"
+                log(f"[{kind}] {page}: {path} for {user}, the ceiling's markup is ours: {same}")
             job = {
                 "mode": "read",
                 "paths": paths,
                 "seconds": seconds / SLICES,
                 "concurrency": CONCURRENCY,
             }
+            if user is not None:
+                job["login"] = [user, PASSWORD]
             slices: dict[str, list] = {"ours": [], "ceiling": []}
             for _slice in range(SLICES):
                 slices["ours"].append(load({**job, "base": ours.base}))
