@@ -7,7 +7,11 @@ size S (built first if missing); each page of the benchmark is read once first, 
 full run does, so that the peak RSS counts them. A quicker measure than the whole run
 when only the write path changed::
 
-    python bench/writes.py [--seconds 8] [--rounds 3]
+    python bench/writes.py [--seconds 8] [--rounds 3] [--size S] [--postgresql URL]
+
+``--postgresql`` measures on that PostgreSQL database instead, holding the data set of
+the size (built there first when it holds another one, as ``make bench`` does with
+``FORUM_BENCH_DATABASE_URL``; the replies written stay in it).
 
 Prints one line per round and the peak RSS (VmHWM) of each gunicorn worker. Exits 1 on
 any error or lost reply.
@@ -31,8 +35,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="load per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", choices=run.SIZES, default="S")
+    parser.add_argument("--postgresql", metavar="URL", help="a PostgreSQL database instead")
     args = parser.parse_args()
-    url, _info = run.sqlite_data("S")
+    if args.postgresql:
+        url, _info = run.postgres_data(args.size, args.postgresql)
+    else:
+        url, _info = run.sqlite_data(args.size)
     data = run.manifest(url)
     server = run.Server("wsgi:app", url, run.DATA / "instance")
     acked: list[int] = []
