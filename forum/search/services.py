@@ -39,7 +39,7 @@ from forum.search.models import (
     SYNTHESIS,
     SearchEntry,
 )
-from forum.search.text import ParsedQuery, highlight, normalise, score
+from forum.search.text import ParsedQuery, highlight, needles, normalise, score_counts
 from forum.seminars.models import Seminar, Session
 
 #: Enough for any post body (50,000 characters of Markdown).
@@ -173,11 +173,7 @@ def matching_ids(query: ParsedQuery, kind: str, limit: int = 1000) -> Select:
     The ``limit`` most recent matches (of every kind) are examined, as :func:`search` does.
     """
     candidates = get_backend().candidates(query, limit)
-    return (
-        select(SearchEntry.object_id)
-        .join(candidates, candidates.c.id == SearchEntry.id)
-        .where(SearchEntry.kind == kind)
-    )
+    return select(candidates.c.object_id).where(candidates.c.kind == kind)
 
 
 def reindex(batch_size: int = 1000) -> int:
@@ -308,7 +304,7 @@ def _post_matches(matches, viewer, filters: Filters):
         select(
             literal(POST).label("kind"),
             Post.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Post.created_at.label("date"),
         )
         .join(Post, (matches.c.kind == POST) & (Post.id == matches.c.object_id))
@@ -332,7 +328,7 @@ def _news_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(NEWS).label("kind"),
         News.id.label("object_id"),
-        matches.c.entry_id,
+        matches.c.id.label("entry_id"),
         News.published_at.label("date"),
     ).join(News, (matches.c.kind == NEWS) & (News.id == matches.c.object_id))
     stmt = visible_news(stmt, viewer)
@@ -350,7 +346,7 @@ def _seminar_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(SEMINAR).label("kind"),
         Seminar.id.label("object_id"),
-        matches.c.entry_id,
+        matches.c.id.label("entry_id"),
         Seminar.starts_at.label("date"),
     ).join(Seminar, (matches.c.kind == SEMINAR) & (Seminar.id == matches.c.object_id))
     stmt = visible_seminars(stmt, viewer)
@@ -369,7 +365,7 @@ def _session_matches(matches, viewer, filters: Filters):
         select(
             literal(SESSION).label("kind"),
             Session.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Session.starts_at.label("date"),
         )
         .join(Session, (matches.c.kind == SESSION) & (Session.id == matches.c.object_id))
@@ -391,7 +387,7 @@ def _synthesis_matches(matches, viewer, filters: Filters):
         select(
             literal(SYNTHESIS).label("kind"),
             Synthesis.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Synthesis.published_at.label("date"),
         )
         .join(Synthesis, (matches.c.kind == SYNTHESIS) & (Synthesis.id == matches.c.object_id))
@@ -419,6 +415,24 @@ class SearchPage(Page):
     capped: bool = False
 
 
+def score_inputs(query: ParsedQuery) -> list:
+    """What :func:`~forum.search.text.score_counts` needs of an index row, as SQL columns:
+    the occurrences of each needle in the title and in the body, then the body's length
+    (numbers only: the texts stay in the database)."""
+    backend = get_backend()
+    columns = []
+    for needle in needles(query):
+        columns.append(backend.occurrences(SearchEntry.title, needle))
+        columns.append(backend.occurrences(SearchEntry.body, needle))
+    return [*columns, func.length(SearchEntry.body)]
+
+
+def score_row(row, start: int, terms: int) -> float:
+    """The score of a row holding :func:`score_inputs` from column ``start`` on."""
+    counts = [(row[start + 2 * n], row[start + 2 * n + 1]) for n in range(terms)]
+    return score_counts(counts, row[start + 2 * terms] + 2)
+
+
 def search(
     viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int, examine: int = 1000
 ) -> SearchPage:
@@ -436,16 +450,7 @@ def search(
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
-    candidates = get_backend().candidates(query, limit)
-    matches = (
-        select(
-            SearchEntry.id.label("entry_id"),
-            SearchEntry.kind,
-            SearchEntry.object_id,
-        )
-        .join(candidates, candidates.c.id == SearchEntry.id)
-        .cte("search_matches")
-    )
+    matches = get_backend().candidates(query, limit)
     parts = []
     if filters.kind in (None, "fils", "messages"):
         parts.append(_post_matches(matches, viewer, filters))
@@ -459,19 +464,20 @@ def search(
     kept = union_all(*parts).subquery("kept")
     newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
     pool = db.session.execute(
-        select(
-            newest.c.kind, newest.c.object_id, newest.c.date, SearchEntry.title, SearchEntry.body
-        ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
+        select(newest.c.kind, newest.c.object_id, newest.c.date, *score_inputs(query)).join(
+            SearchEntry, SearchEntry.id == newest.c.entry_id
+        )
     ).all()
+    terms = len(query.required)
     # Best score first; equal scores, the most recent first (stable sorts, last key first).
     pool.sort(key=lambda row: row.object_id, reverse=True)
     pool.sort(key=lambda row: row.date, reverse=True)
-    pool.sort(key=lambda row: score(query, row.title, row.body), reverse=True)
+    pool.sort(key=lambda row: score_row(row, 3, terms), reverse=True)
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
     capped = total >= examine or (
-        db.session.execute(select(func.count()).select_from(candidates)).scalar_one() >= limit
+        db.session.execute(select(func.count()).select_from(matches)).scalar_one() >= limit
     )
     return SearchPage(
         items=_load(rows, query), number=number, per_page=per_page, total=total, capped=capped
