@@ -28,7 +28,7 @@ from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
-from forum.search.backend import get_backend
+from forum.search.backend import get_backend, note_newest
 from forum.search.models import (
     NEWS,
     OFFER,
@@ -39,7 +39,7 @@ from forum.search.models import (
     SYNTHESIS,
     SearchEntry,
 )
-from forum.search.text import ParsedQuery, highlight, needles, normalise, score_counts
+from forum.search.text import ParsedQuery, highlight, normalise, scorer
 from forum.seminars.models import Seminar, Session
 
 #: Enough for any post body (50,000 characters of Markdown).
@@ -415,24 +415,6 @@ class SearchPage(Page):
     capped: bool = False
 
 
-def score_inputs(query: ParsedQuery) -> list:
-    """What :func:`~forum.search.text.score_counts` needs of an index row, as SQL columns:
-    the occurrences of each needle in the title and in the body, then the body's length
-    (numbers only: the texts stay in the database)."""
-    backend = get_backend()
-    columns = []
-    for needle in needles(query):
-        columns.append(backend.occurrences(SearchEntry.title, needle))
-        columns.append(backend.occurrences(SearchEntry.body, needle))
-    return [*columns, func.length(SearchEntry.body)]
-
-
-def score_row(row, start: int, terms: int) -> float:
-    """The score of a row holding :func:`score_inputs` from column ``start`` on."""
-    counts = [(row[start + 2 * n], row[start + 2 * n + 1]) for n in range(terms)]
-    return score_counts(counts, row[start + 2 * terms] + 2)
-
-
 def search(
     viewer, query: ParsedQuery, filters: Filters, page: int, per_page: int, examine: int = 1000
 ) -> SearchPage:
@@ -463,16 +445,29 @@ def search(
         parts.append(_session_matches(matches, viewer, filters))
     kept = union_all(*parts).subquery("kept")
     newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
-    pool = db.session.execute(
-        select(newest.c.kind, newest.c.object_id, newest.c.date, *score_inputs(query)).join(
-            SearchEntry, SearchEntry.id == newest.c.entry_id
+    newest_entry = select(func.max(SearchEntry.id)).scalar_subquery().label("newest_entry")
+    # Plain rows, not through the ORM: a thousand of them, read once.
+    pool = (
+        db.session.connection()
+        .execute(
+            select(
+                newest.c.kind,
+                newest.c.object_id,
+                newest.c.date,
+                SearchEntry.title,
+                SearchEntry.body,
+                newest_entry,
+            ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
         )
-    ).all()
-    terms = len(query.required)
+        .all()
+    )
+    if pool:
+        note_newest(pool[0].newest_entry)
+    rank = scorer(query)
     # Best score first; equal scores, the most recent first (stable sorts, last key first).
     pool.sort(key=lambda row: row.object_id, reverse=True)
     pool.sort(key=lambda row: row.date, reverse=True)
-    pool.sort(key=lambda row: score_row(row, 3, terms), reverse=True)
+    pool.sort(key=lambda row: rank(row.title, row.body), reverse=True)
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
