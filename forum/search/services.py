@@ -464,10 +464,8 @@ def search(
     if pool:
         note_newest(pool[0].newest_entry)
     rank = scorer(query)
-    # Best score first; equal scores, the most recent first (stable sorts, last key first).
-    pool.sort(key=lambda row: row.object_id, reverse=True)
-    pool.sort(key=lambda row: row.date, reverse=True)
-    pool.sort(key=lambda row: rank(row.title, row.body), reverse=True)
+    # Best score first; equal scores, the most recent first.
+    pool.sort(key=lambda row: (rank(row.title, row.body), row.date, row.object_id), reverse=True)
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
