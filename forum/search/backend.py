@@ -1,9 +1,9 @@
 """The one place that speaks a database's full-text dialect.
 
 A :class:`SearchBackend` turns a :class:`~forum.search.text.ParsedQuery` into a
-subquery of the index rows that match (``search_entries.id``, ``kind`` and ``object_id``),
-the most recent first and at most ``limit`` of them. Finding matches is what a full-text index does fast
-whatever the corpus size; ranking every match is not (SQLite's ``bm25`` reads a
+subquery of the index rows that match (``search_entries.id``, ``kind`` and
+``object_id``), the most recent first and at most ``limit`` of them. Finding matches is
+what a full-text index does fast whatever the corpus size; ranking every match is not (SQLite's ``bm25`` reads a
 common word's whole posting list to weigh it, PostgreSQL's ``ts_rank`` every
 matching document), so ranking happens afterwards, on the candidates only, in Python
 (:func:`forum.search.text.score`): both databases order results alike.
@@ -30,7 +30,8 @@ PG_DOCUMENT = "document"
 
 class SearchBackend(Protocol):
     def candidates(self, query: ParsedQuery, limit: int) -> CTE:
-        """``id``, ``kind``, ``object_id`` of the rows matching ``query``: the ``limit`` most recent."""
+        """``id``, ``kind``, ``object_id`` of the rows matching ``query``, the ``limit``
+        most recent."""
         ...
 
     def rebuild(self) -> None:
