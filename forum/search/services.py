@@ -426,9 +426,9 @@ def search(
     :func:`~forum.search.text.score`. So a page costs the same in a forum of any size,
     and ``capped`` tells the reader when older matches were left out. Posts, news,
     seminars and sessions are ranked together; ties (same score) go to the most recent.
-    Items are :class:`Result` objects. Queries: the ranked rows, the candidates' count
-    (unless the ranked rows already fill ``examine``), then one load per kind present
-    on the page.
+    Items are :class:`Result` objects. Queries: the ranked rows with the candidates'
+    count (counted apart when the viewer may read none of them), then one load per
+    kind present on the page.
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
@@ -446,6 +446,7 @@ def search(
     kept = union_all(*parts).subquery("kept")
     newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
     newest_entry = select(func.max(SearchEntry.id)).scalar_subquery().label("newest_entry")
+    candidate_count = select(func.count()).select_from(matches).scalar_subquery()
     # Plain rows, not through the ORM: a thousand of them, read once.
     pool = (
         db.session.connection()
@@ -457,6 +458,7 @@ def search(
                 SearchEntry.title,
                 SearchEntry.body,
                 newest_entry,
+                candidate_count.label("candidate_count"),
             ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
         )
         .all()
@@ -470,9 +472,11 @@ def search(
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
-    capped = total >= examine or (
-        db.session.execute(select(func.count()).select_from(matches)).scalar_one() >= limit
-    )
+    if pool:
+        found = pool[0].candidate_count
+    else:  # nothing the viewer may read: the candidates are counted on their own
+        found = db.session.execute(select(func.count()).select_from(matches)).scalar_one()
+    capped = total >= examine or found >= limit
     return SearchPage(
         items=_load(rows, query), number=number, per_page=per_page, total=total, capped=capped
     )
