@@ -107,9 +107,10 @@ _NEWEST = "forum.search.newest_entry"
 #: The windows of :meth:`PostgresBackend.candidates`: the newest ``limit`` times this many
 #: ids, then the next ones back to that many, and so on; then all older rows.
 WINDOWS = (8, 64, 512)
-#: The newest id is rounded up to a multiple of this: the statement's text (and so its
-#: place in the caches of SQLAlchemy and PostgreSQL) stays the same for a while.
-WINDOW_ROUNDING = 4096
+#: The newest id is rounded down to a multiple of this (the first window has no upper
+#: bound, so it only grows): the statement's text, and so its place in SQLAlchemy's
+#: cache of compiled statements, stays the same for a while.
+WINDOW_ROUNDING = 1024
 
 
 def note_newest(newest: int | None) -> None:
@@ -123,7 +124,7 @@ def _windowed(match: str, newest: int, limit: int) -> str:
     """The ``limit`` most recent rows satisfying ``match``, window by window (see
     :meth:`PostgresBackend.candidates`). The windows cover every id, so the result never
     depends on ``newest``; a window is read only if the ones before found too few."""
-    top = (newest // WINDOW_ROUNDING + 1) * WINDOW_ROUNDING
+    top = newest // WINDOW_ROUNDING * WINDOW_ROUNDING
     bounds = [top - limit * size for size in WINDOWS]
     windows = []
     for number in range(len(bounds) + 1):
