@@ -28,7 +28,7 @@ BUDGETS = {
     "/threads/{thread}": (6, 8),
     "/threads/{thread}/branch/{branch}": (6, 9),
     "/users/auteur": (4, 6),  # + the member's organisations; member: whether they blocked them
-    "/search?q=logement": (5, 6),
+    "/search?q=logement": (4, 5),
     "/feeds/latest.atom": (2, 3),
     "/feeds/themes/services-publics.atom": (3, 4),
     "/feeds/threads/{thread}.atom": (2, 3),

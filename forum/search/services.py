@@ -28,7 +28,7 @@ from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
-from forum.search.backend import get_backend
+from forum.search.backend import get_backend, note_newest
 from forum.search.models import (
     NEWS,
     OFFER,
@@ -39,7 +39,7 @@ from forum.search.models import (
     SYNTHESIS,
     SearchEntry,
 )
-from forum.search.text import ParsedQuery, highlight, normalise, score
+from forum.search.text import ParsedQuery, highlight, normalise, scorer
 from forum.seminars.models import Seminar, Session
 
 #: Enough for any post body (50,000 characters of Markdown).
@@ -173,11 +173,7 @@ def matching_ids(query: ParsedQuery, kind: str, limit: int = 1000) -> Select:
     The ``limit`` most recent matches (of every kind) are examined, as :func:`search` does.
     """
     candidates = get_backend().candidates(query, limit)
-    return (
-        select(SearchEntry.object_id)
-        .join(candidates, candidates.c.id == SearchEntry.id)
-        .where(SearchEntry.kind == kind)
-    )
+    return select(candidates.c.object_id).where(candidates.c.kind == kind)
 
 
 def reindex(batch_size: int = 1000) -> int:
@@ -308,7 +304,7 @@ def _post_matches(matches, viewer, filters: Filters):
         select(
             literal(POST).label("kind"),
             Post.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Post.created_at.label("date"),
         )
         .join(Post, (matches.c.kind == POST) & (Post.id == matches.c.object_id))
@@ -332,7 +328,7 @@ def _news_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(NEWS).label("kind"),
         News.id.label("object_id"),
-        matches.c.entry_id,
+        matches.c.id.label("entry_id"),
         News.published_at.label("date"),
     ).join(News, (matches.c.kind == NEWS) & (News.id == matches.c.object_id))
     stmt = visible_news(stmt, viewer)
@@ -350,7 +346,7 @@ def _seminar_matches(matches, viewer, filters: Filters):
     stmt = select(
         literal(SEMINAR).label("kind"),
         Seminar.id.label("object_id"),
-        matches.c.entry_id,
+        matches.c.id.label("entry_id"),
         Seminar.starts_at.label("date"),
     ).join(Seminar, (matches.c.kind == SEMINAR) & (Seminar.id == matches.c.object_id))
     stmt = visible_seminars(stmt, viewer)
@@ -369,7 +365,7 @@ def _session_matches(matches, viewer, filters: Filters):
         select(
             literal(SESSION).label("kind"),
             Session.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Session.starts_at.label("date"),
         )
         .join(Session, (matches.c.kind == SESSION) & (Session.id == matches.c.object_id))
@@ -391,7 +387,7 @@ def _synthesis_matches(matches, viewer, filters: Filters):
         select(
             literal(SYNTHESIS).label("kind"),
             Synthesis.id.label("object_id"),
-            matches.c.entry_id,
+            matches.c.id.label("entry_id"),
             Synthesis.published_at.label("date"),
         )
         .join(Synthesis, (matches.c.kind == SYNTHESIS) & (Synthesis.id == matches.c.object_id))
@@ -430,22 +426,13 @@ def search(
     :func:`~forum.search.text.score`. So a page costs the same in a forum of any size,
     and ``capped`` tells the reader when older matches were left out. Posts, news,
     seminars and sessions are ranked together; ties (same score) go to the most recent.
-    Items are :class:`Result` objects. Queries: the ranked rows, the candidates' count
-    (unless the ranked rows already fill ``examine``), then one load per kind present
-    on the page.
+    Items are :class:`Result` objects. Queries: the ranked rows with the candidates'
+    count (counted apart when the viewer may read none of them), then one load per
+    kind present on the page.
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
-    candidates = get_backend().candidates(query, limit)
-    matches = (
-        select(
-            SearchEntry.id.label("entry_id"),
-            SearchEntry.kind,
-            SearchEntry.object_id,
-        )
-        .join(candidates, candidates.c.id == SearchEntry.id)
-        .cte("search_matches")
-    )
+    matches = get_backend().candidates(query, limit)
     parts = []
     if filters.kind in (None, "fils", "messages"):
         parts.append(_post_matches(matches, viewer, filters))
@@ -458,21 +445,38 @@ def search(
         parts.append(_session_matches(matches, viewer, filters))
     kept = union_all(*parts).subquery("kept")
     newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
-    pool = db.session.execute(
-        select(
-            newest.c.kind, newest.c.object_id, newest.c.date, SearchEntry.title, SearchEntry.body
-        ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
-    ).all()
-    # Best score first; equal scores, the most recent first (stable sorts, last key first).
-    pool.sort(key=lambda row: row.object_id, reverse=True)
-    pool.sort(key=lambda row: row.date, reverse=True)
-    pool.sort(key=lambda row: score(query, row.title, row.body), reverse=True)
+    newest_entry = select(func.max(SearchEntry.id)).scalar_subquery().label("newest_entry")
+    candidate_count = select(func.count()).select_from(matches).scalar_subquery()
+    # Plain rows, not through the ORM: a thousand of them, read once.
+    pool = (
+        db.session.connection()
+        .execute(
+            select(
+                newest.c.kind,
+                newest.c.object_id,
+                newest.c.date,
+                SearchEntry.title,
+                SearchEntry.body,
+                newest_entry,
+                candidate_count.label("candidate_count"),
+            ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
+        )
+        .all()
+    )
+    if pool:
+        note_newest(pool[0].newest_entry)
+    rank = scorer(query)
+    # Best score first; equal scores, the most recent first. Columns by position: a
+    # Row's attributes by name cost more than the scoring itself.
+    pool.sort(key=lambda row: (rank(row[3], row[4]), row[2], row[1]), reverse=True)
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
-    capped = total >= examine or (
-        db.session.execute(select(func.count()).select_from(candidates)).scalar_one() >= limit
-    )
+    if pool:
+        found = pool[0].candidate_count
+    else:  # nothing the viewer may read: the candidates are counted on their own
+        found = db.session.execute(select(func.count()).select_from(matches)).scalar_one()
+    capped = total >= examine or found >= limit
     return SearchPage(
         items=_load(rows, query), number=number, per_page=per_page, total=total, capped=capped
     )
