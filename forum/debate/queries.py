@@ -1,12 +1,11 @@
 """Reading the debate: what a thread page adds to its posts, and the debate map.
 
 Who reacted to each post comes with the post itself (``posts.reaction_summary``,
-:mod:`forum.debate.summary`). A thread page costs at most one more statement for
-positions and reactions (:func:`page_view`): the reactions the reader gave, when
-they may react and someone did, and, for the few posts whose replies are not all on
-the page, the positions those replies took, counted in SQL (the others are counted
-from the page's own posts). Its polls and synthesis come in a second one
-(:func:`thread_extras`).
+:mod:`forum.debate.summary`), the reader's own reactions included. A thread page costs
+at most one more statement for positions and reactions (:func:`page_view`): for the
+few posts whose replies are not all on the page, the positions those replies took,
+counted in SQL (the others are counted from the page's own posts). Its polls and
+synthesis come in a second one (:func:`thread_extras`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, or_, select
 
 from forum import content
 from forum.accounts.models import User
@@ -29,7 +28,6 @@ from forum.debate.models import (
     REACTION_LABELS,
     Poll,
     Position,
-    Reaction,
     ReactionKind,
     Synthesis,
 )
@@ -44,7 +42,6 @@ POSITION_ORDER = tuple(Position)
 REACTION_ORDER = tuple(ReactionKind)
 POSITION_CODES = tuple(code.value for code in POSITION_ORDER)
 REACTION_CODES = tuple(code.value for code in REACTION_ORDER)
-REACTION_SET = frozenset(REACTION_CODES)
 TAB = "\t"
 #: Characters of a post shown on the debate map.
 EXCERPT_LENGTH = 220
@@ -152,13 +149,15 @@ class PageDebate:
                     html += f'{" · " if html else ""}{start}{post_id}">{by_code[code]}{end}'
             written[post_id] = f'<p class="position-counts">{html}</p>'
 
-    def add_reactions(self, summaries: dict[int, str]) -> None:
+    def add_reactions(self, summaries: dict[int, str], reader: str | None) -> None:
         """Who reacted to the page's posts, from their summaries (forum.debate.summary):
         each kind's count ("merci · 2", for a reader who may not react) and list item
-        ("merci : alice, bruno"), and the counts by kind (for the buttons)."""
+        ("merci : alice, bruno"), the counts by kind (for the buttons) and, for a
+        ``reader`` who may react (their escaped username: names are unique, and the
+        summaries rewritten when one changes), the kinds they gave (``mine``)."""
         if not summaries:
             return
-        count, item = self._count, self._item
+        count, item, mine = self._count, self._item, self.mine
         escaped = str(escape("\x00".join(summaries.values()))).split("\x00")  # escaped at once
         reactions = self.reactions
         # Plain loops: comprehensions cost more than the work, three per post.
@@ -169,6 +168,8 @@ class PageDebate:
                 shown += count[code] + n + "</span>"
                 who += item[code] + names + "</li>"
                 given[code] = n
+                if reader is not None and reader in names and reader in names.split(TAB):
+                    mine.setdefault(post_id, set()).add(code)
             reactions[post_id] = (shown, who.replace(TAB, ", "), given)
 
     def block(self, post_id: int, may_react: bool) -> Markup:
@@ -186,11 +187,12 @@ class PageDebate:
             if may_react:
                 mine = self.mine.get(post_id, ())
                 action = '<form method="post" action="' + self._react % post_id
-                shown = "".join(
-                    f"{action}{pressed if code in mine else plain}"
-                    f"{f' · {given[code]}' if code in given else ''}</button></form>"
-                    for code, pressed, plain in self._buttons
-                )
+                shown = ""
+                for code, pressed, plain in self._buttons:
+                    shown += action + (pressed if code in mine else plain)
+                    if code in given:
+                        shown += " · " + given[code]
+                    shown += "</button></form>"
             html = (
                 f'<div class="reactions">{shown}{self._who}{items}'
                 f'</ul><a href="{self._list % post_id}">{self._all}</div>'
@@ -202,8 +204,9 @@ _NOTHING = Markup("")
 
 
 def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False):
-    """Positions and reactions of the page's posts (one query at most), and the thread's
-    polls and synthesis on the thread page (one more)."""
+    """Positions and reactions of the page's posts (one query, only for the positions of
+    replies on another page), and the thread's polls and synthesis on the thread page
+    (one more)."""
     result = PageDebate(thread, rights.reacts)
     if posts:
         loaded = _loaded(posts)
@@ -211,17 +214,10 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
         reactions = {
             post["id"]: post["reaction_summary"] for post in loaded if post["reaction_summary"]
         }
-        result.add_reactions(reactions)
-        mine = result.mine
-        for post_id, code, n in _rows(
-            loaded, incomplete, viewer, rights, rights.reacts and reactions
-        ):
-            if code in REACTION_SET:  # a reaction the reader gave
-                mine.setdefault(post_id, set()).add(code)
-            elif post_id in counts:  # a position and its count
-                counts[post_id][code] = n
-            else:
-                counts[post_id] = {code: n}
+        result.add_reactions(reactions, str(escape(viewer.username)) if rights.reacts else None)
+        if incomplete:
+            for post_id, code, n in _positions_elsewhere(incomplete, viewer, rights):
+                counts.setdefault(post_id, {})[code] = n
         result.add_counts(counts)
     if not branch:
         result.extras = thread_extras(thread)
@@ -308,18 +304,14 @@ def _positions_on_page(
     return counts, incomplete
 
 
-def _rows(posts: list[dict], incomplete: list[int], viewer, rights, mine: bool):
-    """The positions of the replies of ``incomplete`` posts with their counts, and, when
-    ``mine``, the reactions the reader gave to the page's posts, in one statement (or
-    none when neither is wanted).
-
-    The page's posts are found again by their place in the tree (a page is a run of
-    paths, down to its deepest post) rather than by a list of 500 ids. Position codes and
-    reaction codes differ, so the code tells a row's kind.
-    """
-    parts = []
-    if incomplete:
-        parts.append(
+def _positions_elsewhere(incomplete: list[int], viewer, rights) -> list:
+    """The positions the replies of ``incomplete`` posts took, with their counts, for the
+    posts some of whose replies are not on the page: (post id, code, count) rows."""
+    # Plain rows through the session's connection: the ORM's row handling would cost as
+    # much again as reading them.
+    return (
+        db.session.connection()
+        .execute(
             select(Post.parent_id, Post.position, func.count())
             .where(
                 Post.parent_id.in_(incomplete),
@@ -328,25 +320,8 @@ def _rows(posts: list[dict], incomplete: list[int], viewer, rights, mine: bool):
             )
             .group_by(Post.parent_id, Post.position)
         )
-    if mine:
-        paths = [post["path"] for post in posts]
-        on_page = select(Post.id).where(
-            Post.thread_id == posts[0]["thread_id"],
-            Post.path >= min(paths),
-            Post.path <= max(paths),
-            Post.depth <= max(post["depth"] for post in posts),
-        )
-        parts.append(
-            select(Reaction.post_id, Reaction.kind, literal(1)).where(
-                Reaction.user_id == rights.user_id, Reaction.post_id.in_(on_page)
-            )
-        )
-    if not parts:
-        return []
-    # Plain rows through the session's connection: the ORM's row handling would cost as
-    # much again as reading them.
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    return db.session.connection().execute(statement).all()
+        .all()
+    )
 
 
 @dataclass

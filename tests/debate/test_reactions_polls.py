@@ -347,3 +347,19 @@ def test_the_migration_writes_who_reacted_on_existing_posts(app, thread_and_post
         finally:
             upgrade()
         assert db.session.get(Post, post.id).reaction_summary == "merci\t2\talice\tchloe"
+
+
+def test_the_reactions_a_reader_gave_are_pressed_and_only_theirs(
+    app, client, auth, thread_and_post
+):
+    """Told from the post's list of names: "ali" is not "alice"."""
+    thread, post = thread_and_post
+    make_user(app, "ali")
+    with app.app_context():
+        services.toggle_reaction(user_named("alice"), db.session.get(Post, post.id), "d_accord")
+        services.toggle_reaction(user_named("ali"), db.session.get(Post, post.id), "merci")
+    auth.login("ali")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert 'value="d_accord" class="reaction-button" aria-pressed="false">d&#39;accord · 1' in page
+    assert 'value="merci" class="reaction-button" aria-pressed="true">merci · 1' in page
+    assert 'value="bien_vu" class="reaction-button" aria-pressed="false">bien vu<' in page
