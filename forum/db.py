@@ -258,3 +258,32 @@ def _run_due(session: Session, transaction) -> None:
                 session.rollback()
     finally:
         session.info.pop(_RUNNING, None)
+
+
+#: PostgreSQL's code for a transaction it aborted to break a deadlock.
+DEADLOCK = "40P01"
+
+
+def retry_on_deadlock(service: Callable, *args, attempts: int = 3, **kwargs):
+    """Call ``service`` (one transaction, committed by it); if PostgreSQL aborts it to
+    break a deadlock with another writer, roll back and call it again (the standard
+    answer: nothing of the aborted transaction was written, and the other one went on).
+
+    Writes that touch hot rows in varying orders (a reply moves its theme's counters and
+    its readers' unread counts) can wait on each other under load; a retry costs the
+    loser a few milliseconds where it cost a 503. After ``attempts`` the error stands.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from forum.extensions import db
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return service(*args, **kwargs)
+        except OperationalError as exc:
+            if attempt == attempts or getattr(exc.orig, "sqlstate", None) != DEADLOCK:
+                raise
+            db.session.rollback()
+            logging.getLogger("forum.db").warning(
+                "deadlock in %s: attempt %d of %d", service.__name__, attempt, attempts
+            )

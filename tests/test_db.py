@@ -10,7 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 
-from forum.db import reads_first
+from forum.accounts.models import User
+from forum.db import reads_first, retry_on_deadlock
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.search.models import include_object
@@ -204,3 +205,45 @@ def test_a_writer_takes_the_lock_soon_after_it_is_released(app, database):
     assert events == ["try", "try", "try", "released", "wrote"]
     with app.app_context():
         assert db.session.get(Thread, thread.id).reply_count == 1
+
+
+def test_a_service_aborted_by_a_deadlock_runs_again(app, database):
+    """Two writers lock two rows in opposite orders: PostgreSQL aborts one; run through
+    retry_on_deadlock, both end up written."""
+    if database[0] != "postgresql":
+        pytest.skip("PostgreSQL deadlocks only")
+    first, second = make_user(app, "premiere"), make_user(app, "seconde")
+    barrier = threading.Barrier(2, timeout=30)
+    calls: list[str] = []
+    errors: list[BaseException] = []
+
+    def service(name: str, ids: tuple[int, int]) -> None:
+        calls.append(name)
+        for n, user_id in enumerate(ids):
+            db.session.execute(
+                update(User).where(User.id == user_id).values(bio=User.bio + name[0])
+            )
+            if n == 0 and calls.count(name) == 1:
+                barrier.wait()  # both hold their first row: each now waits on the other's
+        db.session.commit()
+
+    def run(name: str, ids: tuple[int, int]) -> None:
+        try:
+            with app.app_context():
+                retry_on_deadlock(service, name, ids)
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [
+        threading.Thread(target=run, args=("alpha", (first.id, second.id))),
+        threading.Thread(target=run, args=("beta", (second.id, first.id))),
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    assert len(calls) == 3  # one of the two ran twice
+    with app.app_context():
+        bios = {db.session.get(User, user.id).bio for user in (first, second)}
+        assert all(sorted(bio[-2:]) == ["a", "b"] for bio in bios)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forum import content
-from forum.db import reads_first
+from forum.db import reads_first, retry_on_deadlock
 from forum.debate import queries as debate
 from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
@@ -119,7 +119,9 @@ def new_thread(slug: str):
     form = ThreadForm()
     if form.validate_on_submit():
         try:
-            thread = services.create_thread(current_user, theme, form.title.data, form.body.data)
+            thread = retry_on_deadlock(
+                services.create_thread, current_user, theme, form.title.data, form.body.data
+            )
         except Refused as exc:
             form.form_errors.append(exc.message)
         else:
@@ -239,8 +241,13 @@ def reply(thread_id: int):
         parent = None
     elif form.validate_on_submit():
         try:
-            post = services.reply(
-                current_user, thread, form.body.data, parent, position=form.position.data or ""
+            post = retry_on_deadlock(
+                services.reply,
+                current_user,
+                thread,
+                form.body.data,
+                parent,
+                position=form.position.data or "",
             )
         except Refused as exc:
             form.form_errors.append(exc.message)
