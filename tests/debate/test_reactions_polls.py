@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from forum.accounts.models import User
 from forum.db import utcnow, write_intent
 from forum.debate import polls, services, summary
 from forum.debate.models import Poll, PollVote, PollVoter
@@ -146,33 +147,12 @@ def test_one_vote_per_member_exact_under_concurrency(app, thread_and_post):
         poll_id, option_ids = poll.id, [option.id for option in poll.options]
     # Each member votes twice at once (two different options): one vote each remains.
     jobs = [(voter.id, option_ids[n % 3]) for voter in voters for n in range(2)]
-    barrier = threading.Barrier(len(jobs), timeout=30)
-    errors: list[BaseException] = []
 
-    def run(user_id: int, option_id: int) -> None:
-        try:
-            with app.app_context():
-                from forum.accounts.models import User
+    def vote(user_id: int, option_id: int):
+        user, poll = db.session.get(User, user_id), polls.poll_or_none(poll_id)
+        return lambda: services.vote(user, poll, [option_id])
 
-                user = db.session.get(User, user_id)
-                poll = polls.poll_or_none(poll_id)
-                db.session.commit()  # end the read: the vote starts its own transaction
-                barrier.wait()
-                # As in a POST request: on SQLite the transaction begins IMMEDIATE.
-                with write_intent():
-                    services.vote(user, poll, [option_id])
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            with app.app_context():
-                db.session.remove()
-
-    workers = [threading.Thread(target=run, args=job) for job in jobs]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert errors == []
+    assert _at_once(app, [(vote, job) for job in jobs]) == []
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(PollVoter)).scalar_one() == 6
         votes = db.session.execute(
@@ -303,31 +283,12 @@ def test_who_reacted_is_kept_on_the_post_in_order(app, client, auth, thread_and_
 def test_members_reacting_at_once_all_stay_on_the_post(app, thread_and_post):
     _thread, post = thread_and_post
     reactors = [make_user(app, f"reactif{n}") for n in range(6)]
-    barrier = threading.Barrier(len(reactors), timeout=30)
-    errors: list[BaseException] = []
 
-    def run(user_id: int) -> None:
-        try:
-            with app.app_context():
-                from forum.accounts.models import User
+    def react(user_id: int):
+        user, target = db.session.get(User, user_id), db.session.get(Post, post.id)
+        return lambda: services.toggle_reaction(user, target, "bien_vu")
 
-                user, target = db.session.get(User, user_id), db.session.get(Post, post.id)
-                db.session.commit()  # end the read: the reaction starts its own transaction
-                barrier.wait()
-                with write_intent():  # as in a POST request (IMMEDIATE on SQLite)
-                    services.toggle_reaction(user, target, "bien_vu")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            with app.app_context():
-                db.session.remove()
-
-    workers = [threading.Thread(target=run, args=(user.id,)) for user in reactors]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert errors == []
+    assert _at_once(app, [(react, (user.id,)) for user in reactors]) == []
     with app.app_context():
         kept = db.session.get(Post, post.id).reaction_summary
         assert kept == "bien_vu\t6\t" + "\t".join(f"reactif{n}" for n in range(6))
@@ -363,3 +324,32 @@ def test_the_reactions_a_reader_gave_are_pressed_and_only_theirs(
     assert 'value="d_accord" class="reaction-button" aria-pressed="false">d&#39;accord · 1' in page
     assert 'value="merci" class="reaction-button" aria-pressed="true">merci · 1' in page
     assert 'value="bien_vu" class="reaction-button" aria-pressed="false">bien vu<' in page
+
+
+def _at_once(app, calls) -> list[BaseException]:
+    """Each ``(read, args)`` in its own thread: ``read(*args)`` in an app context returns
+    the write to make; the writes start together, each as in a POST request (on SQLite
+    the transaction begins IMMEDIATE). Returns what they raised."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    errors: list[BaseException] = []
+
+    def run(read, args) -> None:
+        try:
+            with app.app_context():
+                write = read(*args)
+                db.session.commit()  # end the read: the write starts its own transaction
+                barrier.wait()
+                with write_intent():
+                    write()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    workers = [threading.Thread(target=run, args=call) for call in calls]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return errors
