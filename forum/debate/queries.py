@@ -95,7 +95,6 @@ class PageDebate:
         self._word = {
             code.value: str(escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
         }
-        self._words = [(code, self._word[code]) for code in REACTION_CODES]
         # A reaction button's form, after its action URL, pressed or not, before its count.
         form = (
             '" class="inline"><input type="hidden" name="csrf_token" value="{token}">'
@@ -108,7 +107,7 @@ class PageDebate:
                 form.format(token=token, code=code, pressed="true", word=word),
                 form.format(token=token, code=code, pressed="false", word=word),
             )
-            for code, word in self._words
+            for code, word in self._word.items()
         ]
         #: The reactions of a post nobody reacted to: its URL in each button's form.
         self._idle = (
