@@ -247,3 +247,58 @@ def test_a_service_aborted_by_a_deadlock_runs_again(app, database):
     with app.app_context():
         bios = {db.session.get(User, user.id).bio for user in (first, second)}
         assert all(sorted(bio[-2:]) == ["a", "b"] for bio in bios)
+
+
+def test_two_replies_that_notify_each_others_authors_do_not_deadlock(app, database, caplog):
+    """alice answers bruno's thread while bruno answers hers, in one theme: each reply
+    moves its author's post count, the other's unread count and the theme's counters.
+    Both hold on after their first write to the members' rows: taken in one order (by
+    id, in one statement, then the theme), the second waits for the first instead of
+    holding a row the first needs; PostgreSQL has no deadlock to break."""
+    if database[0] != "postgresql":
+        pytest.skip("PostgreSQL deadlocks only")
+    from sqlalchemy import event
+
+    from forum.discussions import services
+
+    alice, bruno = make_user(app, "alice"), make_user(app, "bruno")
+    threads = {"alice": make_thread(app, bruno), "bruno": make_thread(app, alice)}
+    holding = {name: threading.Event() for name in threads}
+    local = threading.local()
+    errors: list[BaseException] = []
+
+    def hold_on(_conn, _cursor, statement: str, *_args) -> None:
+        name = getattr(local, "name", None)
+        if name and statement.startswith("UPDATE users") and not holding[name].is_set():
+            holding[name].set()
+            other = "bruno" if name == "alice" else "alice"
+            holding[other].wait(2)  # the other holds its rows too, or waits for ours
+
+    def run(name: str) -> None:
+        local.name = name
+        try:
+            with app.app_context():
+                author = db.session.execute(select(User).where(User.username == name)).scalar_one()
+                thread = db.session.get(Thread, threads[name].id)
+                retry_on_deadlock(services.reply, author, thread, f"Réponse de {name}.")
+        except BaseException as exc:
+            errors.append(exc)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", hold_on)
+    try:
+        workers = [threading.Thread(target=run, args=(name,)) for name in threads]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    finally:
+        event.remove(engine, "after_cursor_execute", hold_on)
+    assert errors == []
+    assert all(holding[name].is_set() for name in threads)
+    assert not [r for r in caplog.records if r.getMessage().startswith("deadlock in")]
+    with app.app_context():
+        counts = dict(db.session.execute(select(User.username, User.unread_notifications)).all())
+        posts = dict(db.session.execute(select(User.username, User.post_count)).all())
+    assert counts == {"alice": 1, "bruno": 1} and posts == {"alice": 2, "bruno": 2}

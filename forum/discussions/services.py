@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, bindparam, insert, select, update
+from sqlalchemy import DateTime, bindparam, case, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -147,6 +147,17 @@ _COUNT_AUTHOR_POST = (
     .where(_users.c.id == bindparam("author"))
     .values(post_count=_users.c.post_count + 1)
 )
+#: The author's post count and the unread counts of the members the reply notifies, in
+#: one statement: their rows locked in one pass (by id), not the author's first.
+_COUNT_AUTHOR_POST_AND_RING = (
+    update(_users)
+    .where(_users.c.id.in_(bindparam("members", expanding=True)))
+    .values(
+        post_count=_users.c.post_count + case((_users.c.id == bindparam("author"), 1), else_=0),
+        unread_notifications=_users.c.unread_notifications
+        + case((_users.c.id.in_(bindparam("recipients", expanding=True)), 1), else_=0),
+    )
+)
 _COUNT_THEME_POST = (
     update(_themes)
     .where(_themes.c.id == bindparam("theme"))
@@ -158,9 +169,28 @@ _COUNT_THEME_POST = (
 )
 
 
-def _count_post(author: User, thread: Thread, now, *, new_thread: bool) -> None:
-    """Move the counters a new post moves, in SQL, in the current transaction."""
-    db.session.execute(_COUNT_AUTHOR_POST, {"author": author.id})
+def _count_post(
+    author: User, thread: Thread, now, *, new_thread: bool, recipients: list[int] = ()
+) -> None:
+    """Move the counters a new post moves, in SQL, in the current transaction: the
+    author's post count and the ``recipients``' unread counts, then the theme's.
+
+    The rows are locked in one order by every post: the members' (by id, in one
+    statement), then the theme's. Two replies that each notified the other's author
+    would otherwise deadlock on PostgreSQL, each holding its own author's row and
+    waiting for the other's (or for the theme's, held by the other).
+    """
+    if recipients:
+        db.session.execute(
+            _COUNT_AUTHOR_POST_AND_RING,
+            {
+                "members": sorted({author.id, *recipients}),
+                "author": author.id,
+                "recipients": list(recipients),
+            },
+        )
+    else:
+        db.session.execute(_COUNT_AUTHOR_POST, {"author": author.id})
     db.session.execute(
         _COUNT_THEME_POST,
         {"theme": thread.theme_id, "new_threads": 1 if new_thread else 0, "now": now},
@@ -315,13 +345,14 @@ def reply(
     replies = db.session.execute(
         _COUNT_REPLY, {"thread": thread.id, "now": now, "author": author.id}
     ).scalar_one()
-    _count_post(author, thread, now, new_thread=False)
     fanout.record_own_post(post, posts_in_thread=replies + 1)
     if notices is None:
         _notify_after_commit(post)
-        to_log = []
+        to_log, notified = [], []
     else:
-        to_log = fanout.write_post_notices(notices, post.id)
+        to_log = fanout.write_post_notices(notices, post.id)  # their counters: below
+        notified = notices.ids
+    _count_post(author, thread, now, new_thread=False, recipients=notified)
     post_id = post.id
     touch(thread=thread)
     db.session.commit()

@@ -163,12 +163,12 @@ def _write_notices(prepared: Prepared, *, commit: bool = False) -> list[int]:
 
 
 def _insert_notices(prepared: Prepared) -> list[dict]:
-    """Insert prepared notifications, move the counters, queue the mails, in the
-    caller's transaction; returns the mails to log after its commit (no mail server)."""
+    """Insert prepared notifications and queue the mails, in the caller's transaction
+    (which moves the unread counters); returns the mails to log after its commit (no
+    mail server)."""
     if not prepared.rows:
         return []
     db.session.execute(_NOTIFY, prepared.rows)
-    db.session.execute(_RING, {"recipients": prepared.ids})
     return mail.queue_rows_logged(prepared.outbox)[1]
 
 
@@ -380,10 +380,11 @@ def plan_post_notices(
 
 
 def write_post_notices(prepared: Prepared, post_id: int) -> list[dict]:
-    """In the reply's transaction, once it has an id: its notifications, the unread
-    counters and its mails (their link put in place). Returns the mails to write to the
-    log after the commit when there is no mail server (:func:`forum.notifications.mail.
-    log_sent`)."""
+    """In the reply's transaction, once it has an id: its notifications and its mails
+    (their link put in place); the reply moves the unread counters of ``prepared.ids``
+    with its author's (:func:`forum.discussions.services._count_post`). Returns the
+    mails to write to the log after the commit when there is no mail server
+    (:func:`forum.notifications.mail.log_sent`)."""
     if not prepared.rows:
         return []
     link = mail.external_url("discussions.permalink", post_id=post_id)
