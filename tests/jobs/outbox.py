@@ -27,3 +27,23 @@ def counts(app, kind: str) -> tuple[int, int, int]:
 def after_lease(app):
     """A moment when a job claimed now (or left by a dead request) may be taken again."""
     return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
+
+
+def jobs_left() -> list[tuple]:
+    """Every job as (id, kind, payload, run_at, done_at, claimed_until, attempts): what a
+    failed count of jobs run shows, to tell a job that was never written from one that
+    ran elsewhere."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                Job.id,
+                Job.kind,
+                Job.payload,
+                Job.run_at,
+                Job.done_at,
+                Job.claimed_until,
+                Job.attempts,
+            ).order_by(Job.id)
+        )
+    ]

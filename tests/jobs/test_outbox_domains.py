@@ -32,7 +32,7 @@ from forum.notifications.models import Notification, OutboxMail
 from forum.notifications.preferences import set_preferences
 from tests.directory.factories import add_member, make_offer, make_organisation
 from tests.factories import make_reply, make_thread, make_user
-from tests.jobs.outbox import after_lease, counts
+from tests.jobs.outbox import after_lease, counts, jobs_left
 
 
 @contextmanager
@@ -283,7 +283,8 @@ def test_reactions_whose_requests_died_are_told_by_the_worker_once_an_hour(
     with mail_app.app_context():
         # Both jobs wait (neither request told anyone); the worker tells the author once.
         assert jobs.run_pending()["jobs"] == 0
-        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 2
+        waiting = jobs_left()
+        assert jobs.run_pending(after_lease(mail_app))["jobs"] == 2, waiting
         assert jobs.run_pending(after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
         told = db.session.execute(
             select(Notification.actor_id).where(Notification.kind == "reaction")
