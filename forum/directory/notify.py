@@ -55,20 +55,10 @@ def _matches_job(payload: dict) -> list[int]:
     return directory_notices(
         [user_id for user_id in followers if user_id != offer.author_id],
         DirectoryEvent.MATCH.value,
-        headline=f"Nouvelle correspondance : « {offer.title} »",
+        subject=offer.title,
         url=mail.external_url("directory.offer", offer_id=offer.id),
         offer_id=offer.id,
     )
-
-
-_HEADLINES = {
-    DirectoryEvent.CONTACT_NEW: "Nouvelle demande de mise en relation : « {subject} »",
-    DirectoryEvent.CONTACT_ACCEPTED: "Mise en relation acceptée : « {subject} »",
-    DirectoryEvent.CONTACT_DECLINED: "Mise en relation déclinée : « {subject} »",
-    DirectoryEvent.CONTACT_EXPIRED: "Mise en relation expirée sans réponse : « {subject} »",
-    DirectoryEvent.MEDIATION_TAKEN: "Une médiation commence : « {subject} »",
-    DirectoryEvent.MEDIATION_CLOSED: "Médiation close : « {subject} »",
-}
 
 
 def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int]) -> int | None:
@@ -77,7 +67,7 @@ def contact(request: ContactRequest, event: DirectoryEvent, user_ids: list[int])
     return notify_directory(
         user_ids,
         event.value,
-        headline=_HEADLINES[event].format(subject=request.subject),
+        subject=request.subject,
         url=mail.external_url("contacts.contact", contact_id=request.id),
         contact_request_id=request.id,
     )
@@ -88,7 +78,7 @@ def contact_now(request: ContactRequest, event: DirectoryEvent, user_ids: list[i
     directory_notices(
         user_ids,
         event.value,
-        headline=_HEADLINES[event].format(subject=request.subject),
+        subject=request.subject,
         url=mail.external_url("contacts.contact", contact_id=request.id),
         contact_request_id=request.id,
     )

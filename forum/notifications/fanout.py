@@ -38,6 +38,7 @@ from types import SimpleNamespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     DateTime,
     bindparam,
@@ -61,6 +62,7 @@ from forum.jobs import services as jobs
 from forum.notifications import mail
 from forum.notifications.models import (
     Delivery,
+    DirectoryEvent,
     Kind,
     Level,
     ModerationEvent,
@@ -176,8 +178,10 @@ def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
     with force_locale(user.locale or "fr"):
         subject = _subject(kind, event)
     context = dict(event.mail)
-    if kind == Kind.MODERATION:
+    if kind in (Kind.MODERATION, Kind.DIRECTORY):
         context["headline"] = subject  # in the member's language
+    if kind == Kind.DIRECTORY:
+        context["title"] = subject
     return mail.compose(
         user.email,
         subject,
@@ -204,7 +208,26 @@ def _subject(kind: Kind, event: Event) -> str:
         return _moderation_subject(
             ModerationEvent(event.event), title, event.mail.get("sanction_kind")
         )
+    if kind == Kind.DIRECTORY and "about" in event.mail:
+        return directory_headline(event.event, event.mail["about"])
     return event.mail.get("headline", title)
+
+
+#: The line naming a directory event, around the offer's title or the request's subject.
+_DIRECTORY_HEADLINES = {
+    DirectoryEvent.MATCH: _l("Nouvelle correspondance : « %(subject)s »"),
+    DirectoryEvent.CONTACT_NEW: _l("Nouvelle demande de mise en relation : « %(subject)s »"),
+    DirectoryEvent.CONTACT_ACCEPTED: _l("Mise en relation acceptée : « %(subject)s »"),
+    DirectoryEvent.CONTACT_DECLINED: _l("Mise en relation déclinée : « %(subject)s »"),
+    DirectoryEvent.CONTACT_EXPIRED: _l("Mise en relation expirée sans réponse : « %(subject)s »"),
+    DirectoryEvent.MEDIATION_TAKEN: _l("Une médiation commence : « %(subject)s »"),
+    DirectoryEvent.MEDIATION_CLOSED: _l("Médiation close : « %(subject)s »"),
+}
+
+
+def directory_headline(event: str, subject: str) -> str:
+    """The subject line (and headline) of a directory mail, in the current language."""
+    return str(_DIRECTORY_HEADLINES[DirectoryEvent(event)]) % {"subject": subject}
 
 
 #: The author's own state after a post: the same upsert on SQLite and PostgreSQL, written
@@ -686,7 +709,7 @@ def notify_directory(
     user_ids: list[int],
     event: str,
     *,
-    headline: str,
+    subject: str,
     url: str,
     offer_id: int | None = None,
     contact_request_id: int | None = None,
@@ -698,16 +721,17 @@ def notify_directory(
     request could not), and writes the notifications and mails once. Returns the job's
     id (None: nobody to tell).
 
-    ``headline`` (in French: mails follow the recipient's language only for kinds with
-    their own subject) and ``url`` (external) go into the mail; the notification keeps
-    the offer or the contact request it is about.
+    ``subject`` (the offer's title or the request's subject: the mail names the event
+    around it in each recipient's language, :func:`directory_headline`) and ``url``
+    (external) go into the mail; the notification keeps the offer or the contact
+    request it is about.
     """
     return _enqueue_for(
         DIRECTORY_JOB,
         user_ids,
         {
             "event": event,
-            "headline": headline,
+            "subject": subject,
             "url": url,
             "offer_id": offer_id,
             "contact_request_id": contact_request_id,
@@ -717,11 +741,15 @@ def notify_directory(
 
 @jobs.handler(DIRECTORY_JOB)
 def _directory_job(payload: dict) -> list[int]:
-    """Notify members of a directory event (reads, then writes; the caller commits)."""
+    """Notify members of a directory event (reads, then writes; the caller commits).
+
+    A job written before subjects were named in each language holds the whole line,
+    in French (``headline``): it is mailed as it is."""
     return directory_notices(
         payload["user_ids"],
         payload["event"],
-        headline=payload["headline"],
+        subject=payload.get("subject"),
+        headline=payload.get("headline"),
         url=payload["url"],
         offer_id=payload["offer_id"],
         contact_request_id=payload["contact_request_id"],
@@ -732,13 +760,15 @@ def directory_notices(
     user_ids: list[int],
     event: str,
     *,
-    headline: str,
+    subject: str | None,
     url: str,
     offer_id: int | None = None,
     contact_request_id: int | None = None,
+    headline: str | None = None,
 ) -> list[int]:
     """:func:`notify_directory` in the current transaction (the caller commits); returns
-    the ids of the mails queued."""
+    the ids of the mails queued. ``headline``: a job's whole line, when it holds no
+    ``subject``."""
     ids = _recipients(user_ids)
     if not ids:
         return []
@@ -747,7 +777,8 @@ def directory_notices(
         kind_of={user.id: Kind.DIRECTORY for user in users},
         event=event,
         fields={"offer_id": offer_id, "contact_request_id": contact_request_id},
-        mail={"headline": headline, "title": headline, "event": event, "url": url},
+        mail={"event": event, "url": url}
+        | ({"about": subject} if subject is not None else {"headline": headline}),
     )
     return _fan_out(users, payload, commit=False)
 

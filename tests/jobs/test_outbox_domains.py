@@ -33,6 +33,7 @@ from forum.notifications.preferences import set_preferences
 from tests.directory.factories import add_member, make_offer, make_organisation
 from tests.factories import make_reply, make_thread, make_user
 from tests.jobs.outbox import after_lease, counts, jobs_left
+from tests.notifications.conftest import text_part
 
 
 @contextmanager
@@ -176,6 +177,53 @@ def test_a_contact_request_and_a_new_match_are_told_by_the_request(mail_app, smt
         assert [m["Subject"] for m in smtp_server.inbox.to(f"{name}@exemple.org")] == [subject]
     [match] = smtp_server.inbox.to("alice@exemple.org")
     assert match["Subject"] == "Nouvelle correspondance : « Séjours en villages vacances »"
+    _once_each(smtp_server)
+
+
+def test_directory_mails_name_the_event_in_each_recipients_language(mail_app, smtp_server):
+    """carol reads English: her mail names the request in English, bob's in French; the
+    offer's title and the request's subject stay as their authors wrote them."""
+    alice, _bob, carol, offer = _pair(mail_app)
+    with mail_app.app_context():
+        db.session.get(User, carol.id).locale = "en"
+        db.session.commit()
+    with mail_app.test_request_context():
+        contacts.request_contact(
+            db.session.get(User, alice.id),
+            None,
+            "Bonjour, vos séjours nous intéressent.",
+            offer=db.session.get(Offer, offer.id),
+        )
+    [to_bob] = smtp_server.inbox.to("bob@exemple.org")
+    [to_carol] = smtp_server.inbox.to("carol@exemple.org")
+    assert to_bob["Subject"] == (
+        "Nouvelle demande de mise en relation : « Séjours en villages vacances »"
+    )
+    assert to_carol["Subject"] == "New contact request: “Séjours en villages vacances”"
+    assert "New contact request: “Séjours en villages vacances”" in text_part(to_carol)
+    _once_each(smtp_server)
+
+
+def test_a_directory_job_written_with_its_whole_line_is_mailed_as_it_is(mail_app, smtp_server):
+    """A job queued before the line was named in each language holds it in French
+    (``headline``): the worker still mails it, once."""
+    _alice, bob, _carol, _offer = _pair(mail_app)
+    line = "Médiation close : « Séjours en villages vacances »"
+    with mail_app.app_context():
+        jobs.enqueue(
+            DIRECTORY_JOB,
+            {
+                "user_ids": [bob.id],
+                "event": "mediation_closed",
+                "headline": line,
+                "url": "http://forum.exemple.org/contacts/1",
+                "offer_id": None,
+                "contact_request_id": None,
+            },
+        )
+        db.session.commit()
+    [message] = smtp_server.inbox.to("bob@exemple.org")
+    assert message["Subject"] == line
     _once_each(smtp_server)
 
 
