@@ -29,21 +29,29 @@ def after_lease(app):
     return utcnow() + timedelta(seconds=app.config["FORUM_WORKER_LEASE"] + 1)
 
 
-def jobs_left() -> list[tuple]:
-    """Every job as (id, kind, payload, run_at, done_at, claimed_until, attempts): what a
-    failed count of jobs run shows, to tell a job that was never written from one that
-    ran elsewhere."""
-    return [
-        tuple(row)
+def jobs_left() -> str:
+    """Every job, one per line: id, kind, payload, done or not, claimed or not, attempts;
+    then the reactions and the reaction notifications. What a failed count of jobs run
+    shows, to tell a job that was never written from one that ran elsewhere."""
+    from forum.debate.models import Reaction
+
+    lines = [
+        f"job {row.id} {row.kind} {row.payload} done={row.done_at is not None}"
+        f" claimed={row.claimed_until is not None} attempts={row.attempts}"
         for row in db.session.execute(
             select(
-                Job.id,
-                Job.kind,
-                Job.payload,
-                Job.run_at,
-                Job.done_at,
-                Job.claimed_until,
-                Job.attempts,
+                Job.id, Job.kind, Job.payload, Job.done_at, Job.claimed_until, Job.attempts
             ).order_by(Job.id)
         )
     ]
+    lines += [
+        f"reaction post={row.post_id} user={row.user_id} {row.kind} at {row.created_at}"
+        for row in db.session.execute(select(Reaction)).scalars()
+    ]
+    lines += [
+        f"notification {row.id} user={row.user_id} post={row.post_id} at {row.created_at}"
+        for row in db.session.execute(
+            select(Notification).where(Notification.kind == "reaction")
+        ).scalars()
+    ]
+    return "\n".join(lines)
