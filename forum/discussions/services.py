@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -170,7 +171,7 @@ _COUNT_THEME_POST = (
 
 
 def _count_post(
-    author: User, thread: Thread, now, *, new_thread: bool, recipients: list[int] = ()
+    author: User, thread: Thread, now, *, new_thread: bool, recipients: Sequence[int] = ()
 ) -> None:
     """Move the counters a new post moves, in SQL, in the current transaction: the
     author's post count and the ``recipients``' unread counts, then the theme's.
@@ -348,7 +349,7 @@ def reply(
     fanout.record_own_post(post, posts_in_thread=replies + 1)
     if notices is None:
         _notify_after_commit(post)
-        to_log, notified = [], []
+        to_log, notified = [], ()
     else:
         to_log = fanout.write_post_notices(notices, post.id)  # their counters: below
         notified = notices.ids
