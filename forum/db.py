@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, event, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from werkzeug.routing import IntegerConverter
@@ -81,6 +81,21 @@ def upsert(session, model):
 
         return pg_insert(model)
     return sqlite_insert(model)
+
+
+def claimable(due: Select, name: str) -> Select:
+    """The ids of ``due`` (a select of one ``id`` column, ordered and limited) that this
+    transaction locks, skipping those another holds, for ``UPDATE … WHERE id IN (…)``.
+
+    On PostgreSQL the selection is a materialized CTE: written straight into ``IN (…)``,
+    the planner may run it again for the same statement (a nested loop, or the recheck
+    after a concurrent update), and the update then takes more rows than its limit,
+    rows the caller never sees. SQLite has no ``FOR UPDATE`` (nothing is emitted) and
+    needs none: its single write lock serves.
+    """
+    locked = due.with_for_update(skip_locked=True).cte(name)
+    locked = locked.prefix_with("MATERIALIZED", dialect="postgresql")
+    return select(locked.c.id)
 
 
 def utcnow() -> datetime:

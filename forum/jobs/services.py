@@ -33,9 +33,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import DateTime, bindparam, insert, update
+from sqlalchemy import DateTime, bindparam, insert, select, update
 
-from forum.db import after_commit, reads_first, upsert, utcnow, write_intent
+from forum.db import after_commit, claimable, reads_first, upsert, utcnow, write_intent
 from forum.extensions import db
 from forum.jobs.models import Job
 
@@ -106,19 +106,19 @@ _CLAIM_DUE = (
     update(JOBS)
     .where(
         JOBS.c.id.in_(
-            JOBS.select()
-            .with_only_columns(JOBS.c.id)
-            .where(
-                JOBS.c.done_at.is_(None),
-                JOBS.c.run_at <= bindparam("now", type_=DateTime),
-                JOBS.c.attempts < MAX_ATTEMPTS,
-                (JOBS.c.claimed_until.is_(None))
-                | (JOBS.c.claimed_until <= bindparam("now", type_=DateTime)),
+            claimable(
+                select(JOBS.c.id)
+                .where(
+                    JOBS.c.done_at.is_(None),
+                    JOBS.c.run_at <= bindparam("now", type_=DateTime),
+                    JOBS.c.attempts < MAX_ATTEMPTS,
+                    (JOBS.c.claimed_until.is_(None))
+                    | (JOBS.c.claimed_until <= bindparam("now", type_=DateTime)),
+                )
+                .order_by(JOBS.c.run_at, JOBS.c.id)
+                .limit(1),
+                "due_job",
             )
-            .order_by(JOBS.c.run_at, JOBS.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
         )
     )
     .values(

@@ -44,7 +44,7 @@ from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import DateTime, and_, bindparam, insert, or_, select, update
 
-from forum.db import utcnow, write_intent
+from forum.db import claimable, utcnow, write_intent
 from forum.extensions import db
 from forum.notifications.models import OutboxMail
 
@@ -234,12 +234,11 @@ def _claim_statement(among_ids: bool, force: bool):
     due = select(OUTBOX.c.id).where(_due_condition(force=force))
     if among_ids:
         due = due.where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-    # PostgreSQL: two senders skip each other's rows; SQLite has no FOR UPDATE (nothing
-    # is emitted) and needs none: the claim runs under its single write lock.
-    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True)
+    # PostgreSQL: two senders skip each other's rows (forum.db.claimable).
+    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit"))
     return (
         update(OUTBOX)
-        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .where(OUTBOX.c.id.in_(claimable(due, "due_mail")))
         .values(
             claim_token=bindparam("token"),
             claimed_until=bindparam("until", type_=DateTime),
@@ -436,10 +435,10 @@ def _log_due_statement(among_ids: bool):
     due = select(OUTBOX.c.id).where(_due_condition())
     if among_ids:
         due = due.where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True)
+    due = due.order_by(OUTBOX.c.id).limit(bindparam("limit"))
     return (
         update(OUTBOX)
-        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .where(OUTBOX.c.id.in_(claimable(due, "due_mail")))
         .values(sent_at=bindparam("now", type_=DateTime))
         .returning(OUTBOX.c.id, OUTBOX.c.to_address, OUTBOX.c.subject, OUTBOX.c.text_body)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from forum.db import utcnow
 from forum.extensions import db
@@ -31,8 +31,9 @@ def after_lease(app):
 
 def jobs_left() -> str:
     """Every job, one per line: id, kind, payload, done or not, claimed or not, attempts;
-    then the reactions and the reaction notifications. What a failed count of jobs run
-    shows, to tell a job that was never written from one that ran elsewhere."""
+    then the reactions and the reaction notifications; on PostgreSQL, the other sessions
+    in the database and their locks. What a failed count of jobs run shows, to tell a
+    job that was never written from one that ran or was held elsewhere."""
     from forum.debate.models import Reaction
 
     lines = [
@@ -54,4 +55,24 @@ def jobs_left() -> str:
             select(Notification).where(Notification.kind == "reaction")
         ).scalars()
     ]
+    if db.engine.dialect.name == "postgresql":  # who else is in this database, holding what
+        lines += [
+            f"session {row.pid} {row.state} xact={row.xact_start} {row.query[:120]!r}"
+            for row in db.session.execute(
+                text(
+                    "SELECT pid, state, xact_start, query FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        ]
+        lines += [
+            f"lock {row.pid} {row.locktype} {row.relation} {row.mode} granted={row.granted}"
+            for row in db.session.execute(
+                text(
+                    "SELECT pid, locktype, relation::regclass::text AS relation, mode, granted "
+                    "FROM pg_locks WHERE database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database()) AND pid <> pg_backend_pid()"
+                )
+            )
+        ]
     return "\n".join(lines)

@@ -336,7 +336,10 @@ def test_reactions_whose_requests_died_are_told_by_the_worker_once_an_hour(
         # only the first of the two due jobs; the second came at the next turn).
         turns = [jobs.run_pending(after_lease(mail_app))["jobs"] for _turn in range(3)]
         if sum(turns) != 2 or turns[-1] != 0:
-            pytest.fail(f"the worker's turns ran {turns} jobs, not 2; they waited so:\n{waiting}")
+            pytest.fail(
+                f"the worker's turns ran {turns} jobs, not 2; they waited so:\n{waiting}\n"
+                f"and were left so:\n{jobs_left()}"
+            )
         assert jobs.run_pending(after_lease(mail_app) + timedelta(hours=1))["jobs"] == 0
         told = db.session.execute(
             select(Notification.actor_id).where(Notification.kind == "reaction")
