@@ -32,6 +32,7 @@ from forum.debate.models import (
     Synthesis,
 )
 from forum.debate.polls import InlinePoll, inline_polls
+from forum.debate.summary import KIND_END, KIND_START, NAME_END, PARTS, parse
 from forum.discussions.models import Post, Thread
 from forum.discussions.tree import Node
 from forum.extensions import db
@@ -42,7 +43,6 @@ POSITION_ORDER = tuple(Position)
 REACTION_ORDER = tuple(ReactionKind)
 POSITION_CODES = tuple(code.value for code in POSITION_ORDER)
 REACTION_CODES = tuple(code.value for code in REACTION_ORDER)
-TAB = "\t"
 #: Characters of a post shown on the debate map.
 EXCERPT_LENGTH = 220
 
@@ -71,11 +71,19 @@ class PageDebate:
 
     def __init__(self, thread: Thread, reacts: bool) -> None:
         self.extras: ThreadExtras | None = None
+        #: Whether the reader may react on this page (else :attr:`written` holds it all).
+        self.reacts = reacts
+        #: For a reader who may react to nothing here, post id -> what goes under the post
+        #: (the same for every such reader), for the posts that have anything there:
+        #: markup put together from escaped parts, which the template writes as it is,
+        #: without a call per post.
+        self.written: dict[int, str] = {}
         #: Post id -> its replies' position counts, as markup ("3 pour · 2 contre").
         self.counts: dict[int, str] = {}
-        #: Post id -> who reacted to it: the counts' markup (for a reader who may not
-        #: react), the list items of who gave each kind, the count of each kind given.
-        self.reactions: dict[int, tuple[str, str, dict[str, str]]] = {}
+        #: Post id -> who reacted to it: the counts as shown (to a reader who may not
+        #: react to it), the list items of who gave each kind, and the counts as its
+        #: summary holds them, each kind ended ("d_accord=2;merci=1;").
+        self.reactions: dict[int, tuple[str, str, str]] = {}
         #: Post ids -> the reaction codes the reader gave.
         self.mine: dict[int, set[str]] = {}
         #: Post id -> the badge of the position it took (replies that took one).
@@ -101,9 +109,12 @@ class PageDebate:
             '<button type="submit" name="reaction" value="{code}" class="reaction-button" '
             'aria-pressed="{pressed}">{word}'
         )
+        # Each kind: its code, its count's start in a post's counts ("merci="), the rest of
+        # its button's form pressed, and not pressed.
         self._buttons = [
             (
                 code,
+                code + KIND_START,
                 form.format(token=token, code=code, pressed="true", word=word),
                 form.format(token=token, code=code, pressed="false", word=word),
             )
@@ -114,19 +125,29 @@ class PageDebate:
             '<div class="reactions">'
             + "".join(
                 '<form method="post" action="%s' + plain.replace("%", "%%") + "</button></form>"
-                for _code, _pressed, plain in self._buttons
+                for _code, _start, _pressed, plain in self._buttons
             )
             + "</div>"
         )
-        #: The start of a kind's count and of its list item, before the number or names.
-        self._count = {
-            code: f'<span class="reaction-count">{word} · ' for code, word in self._word.items()
-        }
-        self._item = {code: f"<li>{word} : " for code, word in self._word.items()}
-        self._who = (
-            f'<details class="who-reacted"><summary>{escape(_("Qui a réagi"))}</summary><ul>'
+        # Who reacted, in a details (what goes first, the list items of who, the post id),
+        # below the buttons of who may react ...
+        who = escape(_("Qui a réagi"))
+        end = f'</ul><a href="{self._list}">' + f"{escape(_('Toutes les réactions'))}</a>".replace(
+            "%", "%%"
         )
-        self._all = f"{escape(_('Toutes les réactions'))}</a></details>"
+        self._frame = (
+            '<div class="reactions">%s<details class="who-reacted"><summary>'
+            + f"{who}</summary><ul>".replace("%", "%%")
+            + "%s</li>"
+            + end
+            + "</details></div>"
+        )
+        #: ... or, for the others, opened by the counts ("d'accord · 2, merci · 1").
+        self._counted = (
+            '<details class="reactions who-reacted"><summary>%s</summary><ul>%s</li>'
+            + end
+            + "</details>"
+        )
         #: The badge of each position, text and not colour alone ("Position : Pour").
         hidden = escape(_("Position :"))
         self.badges = {
@@ -138,7 +159,9 @@ class PageDebate:
         }
 
     def add_counts(self, counts: dict[int, dict[str, int]]) -> None:
-        """Writes the links of each post's position counts, in the order of POSITION_CODES."""
+        """Writes the links of each post's position counts, in the order of POSITION_CODES;
+        call it after :meth:`add_reactions` (for a reader who may not react, it puts them
+        above the reactions in :attr:`written`)."""
         links, written = self._links, self.counts
         for post_id, by_code in counts.items():
             html = ""
@@ -147,33 +170,50 @@ class PageDebate:
                     start, end = links[code]
                     html += f'{" · " if html else ""}{start}{post_id}">{by_code[code]}{end}'
             written[post_id] = f'<p class="position-counts">{html}</p>'
+        if not self.reacts:
+            done = self.written
+            for post_id, html in written.items():
+                below = done.get(post_id)
+                done[post_id] = f"{html}\n{below}" if below else html
 
     def add_reactions(self, summaries: dict[int, str], reader: str | None) -> None:
         """Who reacted to the page's posts, from their summaries (forum.debate.summary):
-        each kind's count ("merci · 2", for a reader who may not react) and list item
-        ("merci : alice, bruno"), the counts by kind (for the buttons) and, for a
-        ``reader`` who may react (their escaped username: names are unique, and the
-        summaries rewritten when one changes), the kinds they gave (``mine``)."""
+        each post's counts ("d'accord · 2, merci · 1") and list items of who ("merci :
+        alice, bruno"). For a reader who may not react, written out into
+        :attr:`written`; for one who may (``reader``, their username), kept with each
+        post's counts by kind (for the buttons) and the kinds they gave (``mine``).
+
+        The summaries of the whole page are turned into markup at once: split into their
+        counts and their names, each part joined into one text, made markup by a few
+        replaces over it, then split again by post.
+        """
         if not summaries:
             return
-        count, item, mine = self._count, self._item, self.mine
-        escaped = str(escape("\x00".join(summaries.values()))).split("\x00")  # escaped at once
-        reactions = self.reactions
-        # Plain loops: comprehensions cost more than the work, three per post.
-        for post_id, summary in zip(summaries, escaped, strict=True):
-            shown, who, given = "", "", {}
-            for line in summary.split("\n"):
-                code, n, names = line.split(TAB, 2)
-                shown += count[code] + n + "</span>"
-                who += item[code] + names + "</li>"
-                given[code] = n
-                if reader is not None and reader in names and reader in names.split(TAB):
-                    mine.setdefault(post_id, set()).add(code)
-            reactions[post_id] = (shown, who.replace(TAB, ", "), given)
+        parts = str(escape(PARTS.join(summaries.values()))).split(PARTS)  # escaped at once
+        counts = "\n".join(parts[0::2]).replace(KIND_END, ", ")
+        names = "\n".join(parts[1::2]).replace(NAME_END, ", ").replace(KIND_END, "</li>")
+        for code, word in self._word.items():  # last: words may hold the separators
+            counts = counts.replace(code + KIND_START, f"{word} · ")
+            names = names.replace(code + KIND_START, f"<li>{word} : ")
+        shown, items = counts.split("\n"), names.split("\n")
+        if not self.reacts:
+            written, counted = self.written, self._counted
+            for post_id, post_shown, post_items in zip(summaries, shown, items, strict=True):
+                written[post_id] = counted % (post_shown, post_items, post_id)
+            return
+        reactions, mine = self.reactions, self.mine
+        for (post_id, summary), post_shown, post_items, given in zip(
+            summaries.items(), shown, items, parts[0::2], strict=True
+        ):
+            reactions[post_id] = (post_shown, post_items, given + KIND_END)
+            if reader is not None and reader in summary:
+                who = parse(summary)[1]
+                mine[post_id] = {code for code, listed in who.items() if reader in listed}
 
     def block(self, post_id: int, may_react: bool) -> Markup:
-        """Under a post: its replies' positions, each a link to the map filtered, and its
-        reactions (buttons for who may react, counts for the others, who in a details)."""
+        """Under a post, for a reader who may react on the page: its replies' positions,
+        each a link to the map filtered, and its reactions (buttons if ``may_react``, else
+        counts; who in a details). For others, :attr:`written` holds it."""
         counts = self.counts.get(post_id)
         reactions = self.reactions.get(post_id)
         if reactions is None:
@@ -186,16 +226,17 @@ class PageDebate:
             if may_react:
                 mine = self.mine.get(post_id, ())
                 action = '<form method="post" action="' + self._react % post_id
-                shown = ""
-                for code, pressed, plain in self._buttons:
-                    shown += action + (pressed if code in mine else plain)
-                    if code in given:
-                        shown += " · " + given[code]
-                    shown += "</button></form>"
-            html = (
-                f'<div class="reactions">{shown}{self._who}{items}'
-                f'</ul><a href="{self._list % post_id}">{self._all}</div>'
-            )
+                buttons = ""
+                for code, start, pressed, plain in self._buttons:
+                    buttons += action + (pressed if code in mine else plain)
+                    at = given.find(start)
+                    if at >= 0:  # its count, up to the end of the kind
+                        at += len(start)
+                        buttons += " · " + given[at : given.index(KIND_END, at)]
+                    buttons += "</button></form>"
+                html = self._frame % (buttons, items, post_id)
+            else:
+                html = self._counted % (shown, items, post_id)
         return Markup(f"{counts}\n{html}" if counts else html)  # noqa: S704 - escaped parts
 
 
@@ -213,7 +254,7 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
         reactions = {
             post["id"]: post["reaction_summary"] for post in loaded if post["reaction_summary"]
         }
-        result.add_reactions(reactions, str(escape(viewer.username)) if rights.reacts else None)
+        result.add_reactions(reactions, viewer.username if rights.reacts else None)
         if incomplete:
             for post_id, code, n in _positions_elsewhere(incomplete, viewer, rights):
                 counts.setdefault(post_id, {})[code] = n

@@ -6,10 +6,13 @@ row per reaction, and as much again in Python; the post carries it instead, writ
 whenever a reaction comes or goes (:func:`forum.debate.services.toggle_reaction`) and
 whenever a reactor's name changes (account erasure), in the same transaction.
 
-The format is plain text, one line per kind in the order of
-:data:`forum.debate.models.ReactionKind`: the kind's code, how many gave it, then each
-name, separated by tabs, names sorted case-insensitively (``merci 2 alice bruno``, tab-separated).
-Names never hold a tab or a line break (forum.accounts.services checks them).
+The format is plain text: the counts, ``|``, then the names, each part listing the kinds
+given in the order of :data:`forum.debate.models.ReactionKind`, separated by ``;``, each
+as ``kind=``: ``d_accord=2;merci=1|d_accord=alice,Zoe;merci=chloe``, names sorted
+case-insensitively. Names hold none of ``=,;|`` (forum.accounts.services checks them:
+letters, digits, ``_``, ``.`` and ``-``), so a page turns all its posts' summaries into
+markup at once, with a few ``str.replace`` over their joined text
+(:meth:`forum.debate.queries.PageDebate.add_reactions`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Iterable
 
 #: Reaction codes in the order a post lists them.
 KINDS = ("d_accord", "merci", "bien_vu")
+#: Between the counts and the names; between two kinds; after a kind; between two names.
+PARTS, KIND_END, KIND_START, NAME_END = "|", ";", "=", ","
 
 
 def summary_rows(rows: Iterable[tuple[int, str, str]]) -> dict[int, str]:
@@ -30,9 +35,23 @@ def summary_rows(rows: Iterable[tuple[int, str, str]]) -> dict[int, str]:
 
 def summary_of(by_kind: dict[str, list[str]]) -> str | None:
     """The summary of one post from its names by kind; None when there are none."""
-    lines = [
-        "\t".join((kind, str(len(by_kind[kind])), *sorted(by_kind[kind], key=str.lower)))
-        for kind in KINDS
-        if by_kind.get(kind)
-    ]
-    return "\n".join(lines) or None
+    kinds = [kind for kind in KINDS if by_kind.get(kind)]
+    if not kinds:
+        return None
+    counts = KIND_END.join(f"{kind}{KIND_START}{len(by_kind[kind])}" for kind in kinds)
+    names = KIND_END.join(
+        kind + KIND_START + NAME_END.join(sorted(by_kind[kind], key=str.lower)) for kind in kinds
+    )
+    return counts + PARTS + names
+
+
+def parse(summary: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """A summary's counts and names by kind: ({kind: count}, {kind: [name, …]})."""
+    counts, names = summary.split(PARTS)
+    return (
+        dict(kind.split(KIND_START) for kind in counts.split(KIND_END)),
+        {
+            code: listed.split(NAME_END)
+            for code, listed in (kind.split(KIND_START) for kind in names.split(KIND_END))
+        },
+    )

@@ -155,8 +155,9 @@ class Post(TimestampMixin, db.Model):
     #: A reply's stance towards the post it answers (forum.debate.models.Position), or None.
     position: Mapped[str | None] = mapped_column(String(10))
     #: Who reacted to the post and how, as its thread page shows it, kept by
-    #: forum.debate.services.refresh_reaction_summaries: one line per reaction kind,
-    #: "kind<TAB>name<TAB>name…", names sorted; None while nobody has reacted.
+    #: forum.debate.services.refresh_reaction_summaries: the counts by kind, then the
+    #: names ("d_accord=2;merci=1|d_accord=alice,Zoe;merci=chloe", forum.debate.summary);
+    #: None while nobody has reacted.
     reaction_summary: Mapped[str | None] = mapped_column(Text)
 
     #: Every post has a thread: joined loads use an inner join. (With an outer one, SQLite

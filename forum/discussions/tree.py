@@ -150,6 +150,28 @@ def build_forest(posts: list[PostRow], last_depth: int) -> list[Node]:
     return roots
 
 
+def reading_order(forest: list[Node], shown) -> list[tuple[Node, int]]:
+    """The nodes of ``forest`` in reading order, those whose post is ``shown`` (with their
+    replies), each with the number of reply lists that end after it.
+
+    A page writes its posts one after the other, opening a post's list of replies after
+    it and closing each list after its last post: written recursively, each post's
+    markup would be copied again into every level above it.
+    """
+    order: list[list] = []
+
+    def visit(nodes: list[Node]) -> None:
+        for node in nodes:
+            if shown(node.post):
+                order.append([node, 0])
+                if node.children:
+                    visit(node.children)
+                    order[-1][1] += 1
+
+    visit(forest)
+    return order
+
+
 def ancestors(post: Post) -> list[Post]:
     """The posts above ``post``, from the opening post down, in one query."""
     if not post.path:

@@ -158,7 +158,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         branch=branch,
         above=tree.ancestors(root) if branch else [],
         page=page,
-        forest=forest,
+        reading_order=tree.reading_order(forest, rights.shows),
         # Only where the page shows it: a form makes a CSRF token, hence a session cookie.
         reply_form=ReplyForm(formdata=None) if rights.replies and not branch else None,
         session_links=seminars.links_for_thread(thread.id),

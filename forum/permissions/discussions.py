@@ -198,6 +198,12 @@ class ThreadRights:
             allowed.append(Action.POST_REACT)
         return frozenset(allowed)
 
+    def shows(self, post) -> bool:
+        """Whether the page shows ``post`` at all: a pending post exists only for its author
+        and the moderators (those who may read it hidden); others see nothing of it, nor
+        of its replies."""
+        return not post.is_pending or post.author_id == self.user_id or self.moderates
+
 
 @rule(Action.THREAD_LOCK)
 def _thread_lock(user, thread) -> bool:

@@ -27,7 +27,7 @@ def test_seed_demo_loads_positions_reactions_polls_and_a_synthesis(app, client, 
         assert found.consensus.count("[[post:") >= 3
     page = client.get(f"/threads/{coops.id}").get_data(as_text=True)
     assert 'id="synthese"' in page and "citation-excerpt" in page
-    assert "badge position position-contre" in page and "Qui a réagi" in page
+    assert "badge position position-contre" in page and "who-reacted" in page
     assert "Carte du débat" in client.get(f"/threads/{coops.id}/map").get_data(as_text=True)
     for poll in polls:
         assert client.get(f"/polls/{poll.id}").status_code == 200

@@ -62,7 +62,7 @@ def test_thread_page_with_debate_costs_pinned_queries(app, client, auth, query_c
         client.get(f"/threads/{thread.id}")
         with query_counter() as counter:
             page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
-        assert "citation-excerpt" in page and "Qui a réagi" in page and "Sondage" in page
+        assert "citation-excerpt" in page and "who-reacted" in page and "Sondage" in page
         assert 'class="bar-value"' in page  # the poll's results, inline
         counts.append(counter.count)
     assert counts == [PAGE_QUERIES[viewer]] * 2
