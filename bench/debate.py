@@ -8,13 +8,17 @@ the other, so that noise on the machine weighs on both alike; compares the media
 wall time and of the process's CPU time (steadier on a shared machine). The anonymous
 page cache is off: the anonymous reader's page is rendered each time, as on a cache
 miss. Writes its table to ``bench/RESULTS.md`` (section "debate"). Slowness alone never
-fails.
+fails. ``--instructions`` adds the machine instructions per request of each page, counted by
+callgrind (valgrind), which the machine's noise does not move.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 POSTS = 500
 ROUNDS = 30
+#: Requests of each page counted under callgrind (``--instructions``).
+COUNTED = 3
 START, END = "<!-- debate -->", "<!-- /debate -->"
 
 
@@ -126,6 +132,57 @@ def build(workdir: str) -> None:
     print(json.dumps([plain_id, debate_id]))
 
 
+def count(workdir: str, thread_id: int, viewer: str) -> None:
+    """``python -m bench.debate --count DIR THREAD VIEWER``, run under callgrind by
+    :func:`instructions`: three requests of the page, counted, after two not counted."""
+    app = _app(workdir)
+    client = app.test_client()
+    if viewer == "membre":
+        client.post("/auth/login", data={"login": "membre11", "password": "mot de passe solide"})
+    _time(client, f"/threads/{thread_id}", 2)
+    gc.collect()
+    gc.disable()  # a collection would fall on one page or the other by chance
+    pid = str(os.getpid())
+    switch = ["callgrind_control", "-i"]
+    subprocess.run([*switch, "on", pid], check=True, capture_output=True)  # noqa: S603
+    _time(client, f"/threads/{thread_id}", COUNTED)
+    subprocess.run([*switch, "off", pid], check=True, capture_output=True)  # noqa: S603
+
+
+def instructions(workdir: str, threads: dict[bool, int]) -> list[tuple[str, float, float]]:
+    """Machine instructions per request of each page (callgrind), by reader: a measure
+    the machine's noise does not move. (reader, without, with) in millions."""
+    rows = []
+    for viewer in ("anonyme", "membre"):
+        counted = {}
+        for on, thread_id in threads.items():
+            run = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+                [  # noqa: S607 - valgrind from the PATH
+                    "valgrind",
+                    "--tool=callgrind",
+                    "--instr-atstart=no",
+                    f"--callgrind-out-file={workdir}/callgrind.out",
+                    sys.executable,
+                    "-m",
+                    "bench.debate",
+                    "--count",
+                    workdir,
+                    str(thread_id),
+                    viewer,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            found = re.search(r"Collected : (\d+)", run.stderr)
+            if found is None:
+                raise SystemExit(f"callgrind counted nothing:\n{run.stderr[-2000:]}")
+            counted[on] = int(found.group(1)) / COUNTED / 1e6
+        rows.append((viewer, counted[False], counted[True]))
+    return rows
+
+
 def main() -> int:
     workdir = tempfile.mkdtemp(prefix="forum-bench-debate-")
     # Built by another process: the one measuring starts as a fresh worker would, without
@@ -140,6 +197,7 @@ def main() -> int:
     plain_id, debate_id = json.loads(built.stdout.strip().splitlines()[-1])
     app = _app(workdir)
     urls = {False: f"/threads/{plain_id}", True: f"/threads/{debate_id}"}
+    urls_ids = {False: plain_id, True: debate_id}
     rows = []
     for viewer in ("anonyme", "membre"):
         client = app.test_client()
@@ -175,6 +233,19 @@ def main() -> int:
         "",
         f"{END}",
     ]
+    if "--instructions" in sys.argv:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+        counted = instructions(workdir, urls_ids)
+        table[-1:-1] = [
+            "Machine instructions per request (callgrind, `--instructions`: 3 requests of each "
+            "page, after 2 not counted; the garbage collector off while counting):",
+            "",
+            "| reader | without M | with M | ratio |",
+            "| --- | ---: | ---: | ---: |",
+            *(f"| {v} | {p:.1f} | {d:.1f} | {d / p:.3f} |" for v, p, d in counted),
+            "",
+        ]
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
     if START in text and END in text:
         text = text[: text.index(START)] + "\n".join(table) + text[text.index(END) + len(END) :]
@@ -188,5 +259,8 @@ def main() -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--build"]:
         build(sys.argv[2])
+        sys.exit(0)
+    if sys.argv[1:2] == ["--count"]:
+        count(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         sys.exit(0)
     sys.exit(main())
