@@ -103,44 +103,40 @@ class PageDebate:
         self._word = {
             code.value: str(escape(str(REACTION_LABELS[code]))) for code in REACTION_ORDER
         }
-        # A reaction button's form, after its action URL, pressed or not, before its count.
-        form = (
-            '" class="inline"><input type="hidden" name="csrf_token" value="{token}">'
+        # One form per post, with the CSRF token once and a button per kind: the button
+        # pressed sends its kind. Each kind: its code, its count's start in a post's
+        # counts ("merci="), its button pressed and not pressed, before its count.
+        button = (
             '<button type="submit" name="reaction" value="{code}" class="reaction-button" '
             'aria-pressed="{pressed}">{word}'
         )
-        # Each kind: its code, its count's start in a post's counts ("merci="), the rest of
-        # its button's form pressed, and not pressed.
         self._buttons = [
             (
                 code,
                 code + KIND_START,
-                form.format(token=token, code=code, pressed="true", word=word),
-                form.format(token=token, code=code, pressed="false", word=word),
+                button.format(code=code, pressed="true", word=word),
+                button.format(code=code, pressed="false", word=word),
             )
             for code, word in self._word.items()
         ]
-        #: The reactions of a post nobody reacted to: its URL in each button's form.
-        self._idle = (
-            '<div class="reactions">'
-            + "".join(
-                '<form method="post" action="%s' + plain.replace("%", "%%") + "</button></form>"
-                for _code, _start, _pressed, plain in self._buttons
-            )
-            + "</div>"
-        )
-        # Who reacted, in a details (what goes first, the list items of who, the post id),
-        # below the buttons of who may react ...
+        #: The form's start, before the URL of the post's reactions.
+        self._form = '<form method="post" class="reactions" action="'
+        #: After that URL: the token, then the buttons.
+        self._token = f'"><input type="hidden" name="csrf_token" value="{token}">'
+        #: The buttons of a post nobody reacted to, the same for all.
+        self._idle = "".join(plain + "</button>" for *_kind, plain in self._buttons) + "</form>"
+        # Who reacted, in a details (the list items of who, the post id), after the
+        # buttons of who may react ...
         who = escape(_("Qui a réagi"))
         end = f'</ul><a href="{self._list}">' + f"{escape(_('Toutes les réactions'))}</a>".replace(
             "%", "%%"
         )
-        self._frame = (
-            '<div class="reactions">%s<details class="who-reacted"><summary>'
+        self._who = (
+            '<details class="who-reacted"><summary>'
             + f"{who}</summary><ul>".replace("%", "%%")
             + "%s</li>"
             + end
-            + "</details></div>"
+            + "</details></form>"
         )
         #: ... or, for the others, opened by the counts ("d'accord · 2, merci · 1").
         self._counted = (
@@ -220,21 +216,20 @@ class PageDebate:
             if not may_react:
                 return Markup(counts) if counts else _NOTHING  # noqa: S704 - escaped parts
             # Nobody reacted yet: the three buttons, the same for every such post.
-            html = self._idle % ((self._react % post_id,) * len(self._buttons))
+            html = self._form + self._react % post_id + self._token + self._idle
         else:
             shown, items, given = reactions
             if may_react:
                 mine = self.mine.get(post_id, ())
-                action = '<form method="post" action="' + self._react % post_id
-                buttons = ""
+                html = self._form + self._react % post_id + self._token
                 for code, start, pressed, plain in self._buttons:
-                    buttons += action + (pressed if code in mine else plain)
+                    html += pressed if code in mine else plain
                     at = given.find(start)
                     if at >= 0:  # its count, up to the end of the kind
                         at += len(start)
-                        buttons += " · " + given[at : given.index(KIND_END, at)]
-                    buttons += "</button></form>"
-                html = self._frame % (buttons, items, post_id)
+                        html += " · " + given[at : given.index(KIND_END, at)]
+                    html += "</button>"
+                html += self._who % (items, post_id)
             else:
                 html = self._counted % (shown, items, post_id)
         return Markup(f"{counts}\n{html}" if counts else html)  # noqa: S704 - escaped parts
