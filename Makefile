@@ -76,8 +76,10 @@ format: install-dev
 
 # Data sets are built once under bench/data/ (git-ignored), then reused; figures go to
 # bench/RESULTS.md. FORUM_BENCH_DATABASE_URL=postgresql+psycopg://… adds PostgreSQL.
+# Then the 500-post thread page with and without positions and reactions (bench/debate.py).
 bench: install-dev
 	$(BIN)/python bench/run.py --size $(SIZE)
+	$(BIN)/python -m bench.debate
 
 # Size S (10k posts): figures printed, fails on errors or lost writes, never on slowness.
 bench-smoke: install-dev
