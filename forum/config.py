@@ -152,6 +152,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_OUTBOX_KEEP_DAYS": _env_int("OUTBOX_KEEP_DAYS", 30),
         #: Anonymous pages kept this many seconds at most (0: no page cache).
         "FORUM_PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 60),
+        #: Without Redis, the pages each worker keeps in memory, in MB at most.
+        "FORUM_PAGE_CACHE_MEMORY_MB": _env_int("PAGE_CACHE_MEMORY_MB", 16),
         #: One log line per request: "text" or "json".
         "FORUM_LOG_FORMAT": _env("LOG_FORMAT", "text"),
         #: /metrics in Prometheus format (0: the URL answers 404).

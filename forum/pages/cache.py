@@ -10,8 +10,9 @@ older than its key; every write bumps the versions it touches in its own transac
 (:func:`forum.pages.versions.touch`), so a reader never gets a page older than the last
 commit, on any node. Members always get the live page.
 
-The store is Flask-Caching's: memory per worker by default, Redis when
-``FORUM_REDIS_URL`` is set (shared by every worker on every machine). Entries live at
+The store is Flask-Caching's: memory per worker by default (at most
+``FORUM_PAGE_CACHE_MEMORY_MB`` of pages in each), Redis when ``FORUM_REDIS_URL`` is set
+(shared by every worker on every machine). Entries live at
 most ``FORUM_PAGE_CACHE_SECONDS`` (relative dates such as "il y a 3 minutes" stay
 right to that much); ``0`` turns the page cache off.
 """
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
+from flask_caching.backends.simplecache import SimpleCache
 
 from forum.extensions import cache
 from forum.pages import versions
@@ -161,6 +164,51 @@ def _build_token(root: str) -> str:
     return digest.hexdigest()[:12]
 
 
+class BoundedMemoryCache(SimpleCache):
+    """Flask-Caching's memory store, bounded in bytes as well as in entries.
+
+    A page of 500 posts weighs hundreds of KB: 2,000 of them (the store's bound in
+    entries) would hold a worker's memory many times over. Storing a page first drops
+    the expired ones, then the oldest, until the new one fits in ``budget`` bytes (what
+    the store keeps: each page pickled); a page larger than the budget is not kept.
+    """
+
+    def __init__(self, *args, budget: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):
+        kwargs["budget"] = config["FORUM_PAGE_CACHE_BYTES"]
+        return super().factory(app, config, args, kwargs)
+
+    def stored_bytes(self) -> int:
+        return sum(len(stored) for _expires, stored in self._cache.values())
+
+    def set(self, key, value, timeout=None) -> bool:
+        with self._lock:
+            expires = self._normalize_timeout(timeout)
+            stored = self.serializer.dumps(value)
+            self._cache.pop(key, None)
+            if len(stored) > self.budget:
+                return False
+            self._prune()
+            room = self.budget - len(stored)
+            if self.stored_bytes() > room:
+                self._remove_expired(time.time())
+                total = self.stored_bytes()
+                for oldest in list(self._cache):  # in the order they were stored
+                    if total <= room:
+                        break
+                    total -= len(self._cache.pop(oldest)[1])
+            self._cache[key] = (expires, stored)
+            return True
+
+    def add(self, key, value, timeout=None) -> bool:
+        with self._lock:
+            return False if self.has(key) else self.set(key, value, timeout)
+
+
 def init_page_cache(app: Flask, root: str) -> None:
     """Bind the store (memory or Redis) and install the hooks on ``app``."""
     redis_url = app.config["FORUM_REDIS_URL"]
@@ -172,7 +220,11 @@ def init_page_cache(app: Flask, root: str) -> None:
             "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     else:
-        settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+        settings = {
+            "CACHE_TYPE": "forum.pages.cache.BoundedMemoryCache",
+            "CACHE_THRESHOLD": 2000,
+            "FORUM_PAGE_CACHE_BYTES": app.config["FORUM_PAGE_CACHE_MEMORY_MB"] * 1024 * 1024,
+        }
     settings["CACHE_KEY_PREFIX"] = ""
     cache.init_app(app, config=settings)
     app.config.setdefault("FORUM_PAGE_CACHE_BUILD", _build_token(root))

@@ -17,10 +17,11 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Theme, Thread
-from forum.extensions import db
+from forum.extensions import cache, db
 from forum.moderation import reports
 from forum.moderation import services as moderation
 from forum.news import services as news
+from forum.pages.cache import BoundedMemoryCache, Entry
 from forum.seminars import services as seminars
 from forum.seminars.models import Session
 from tests.factories import PASSWORD, make_reply, make_thread, make_user
@@ -400,3 +401,24 @@ def test_the_page_cache_can_be_turned_off(make_app):
         response = client.get(f"/threads/{w.thread}")
         assert response.headers["X-Page-Cache"] == "live"
         assert "ETag" not in response.headers
+
+
+def test_each_worker_keeps_its_pages_in_memory_within_a_budget(make_app):
+    """Without Redis: a worker's store drops the oldest pages to keep the newest within
+    FORUM_PAGE_CACHE_MEMORY_MB, and keeps no page larger than that."""
+    app = make_app(FORUM_PAGE_CACHE_MEMORY_MB=1, **CACHED)
+    w = build(app)
+    client = app.test_client()
+    with app.app_context():
+        store = cache.cache
+    assert isinstance(store, BoundedMemoryCache) and store.budget == 1024 * 1024
+    assert [read(client, f"/threads/{w.thread}")[2] for _ in range(2)] == ["miss", "hit"]
+    assert store.stored_bytes() > 0
+    for n in range(30):  # 3 MB of pages
+        assert store.set(f"page-{n}", Entry(b"x" * 100_000, "text/html"), timeout=60)
+        assert store.stored_bytes() <= store.budget
+    kept = [n for n in range(30) if store.has(f"page-{n}")]
+    assert kept == list(range(30 - len(kept), 30)) and len(kept) >= 9  # the newest
+    assert read(client, f"/threads/{w.thread}")[2] == "miss"  # the oldest page went
+    assert not store.set("too-large", Entry(b"x" * (store.budget + 1), "text/html"))
+    assert store.get("too-large") is None and store.has("page-29")
