@@ -74,6 +74,10 @@ def test_thread_rights_agree_with_can(app, thread_state, mail_server):
                 _set_post_state(post, state)
                 allowed = rights.post(post)
                 assert allowed <= POST_ACTIONS
+                # Shown at all: not pending, or to whom may read it hidden.
+                shown = not post.is_pending or can(user, Action.POST_READ_HIDDEN, post)
+                if rights.shows(post) != shown:
+                    disagreements.append((name, post.is_opening, author.username, state, "shows"))
                 for action in POST_ACTIONS:
                     checked += 1
                     expected = can(user, action, post)

@@ -64,9 +64,11 @@ class PageDebate:
 
     A page shows up to 500 posts: what is the same for all of them (labels, URL
     patterns, the CSRF token, the fixed parts of each piece of markup) is put together
-    once here, escaped; :meth:`block` then joins a post's pieces with plain string
-    formatting, and a post with neither positions under it nor reactions, for a reader
-    who may not react, costs one dictionary look-up.
+    once here, escaped, and each post's pieces are joined with plain string formatting.
+    For a reader who may react to nothing on the page (a visitor), what goes under every
+    post is written here, before the template runs (:attr:`written`: one dictionary
+    look-up per post in the template); for one who may, the template asks
+    :meth:`block` for each post, whose buttons depend on the post.
     """
 
     def __init__(self, thread: Thread, reacts: bool) -> None:
@@ -82,7 +84,7 @@ class PageDebate:
         self.counts: dict[int, str] = {}
         #: Post id -> who reacted to it: the counts as shown (to a reader who may not
         #: react to it), the list items of who gave each kind, and the counts as its
-        #: summary holds them, each kind ended ("d_accord=2;merci=1;").
+        #: summary holds them, each kind between separators (";d_accord=2;merci=1;").
         self.reactions: dict[int, tuple[str, str, str]] = {}
         #: Post ids -> the reaction codes the reader gave.
         self.mine: dict[int, set[str]] = {}
@@ -105,7 +107,7 @@ class PageDebate:
         }
         # One form per post, with the CSRF token once and a button per kind: the button
         # pressed sends its kind. Each kind: its code, its count's start in a post's
-        # counts ("merci="), its button pressed and not pressed, before its count.
+        # counts (";merci="), its button pressed and not pressed, before its count.
         button = (
             '<button type="submit" name="reaction" value="{code}" class="reaction-button" '
             'aria-pressed="{pressed}">{word}'
@@ -113,7 +115,7 @@ class PageDebate:
         self._buttons = [
             (
                 code,
-                code + KIND_START,
+                KIND_END + code + KIND_START,
                 button.format(code=code, pressed="true", word=word),
                 button.format(code=code, pressed="false", word=word),
             )
@@ -201,7 +203,7 @@ class PageDebate:
         for (post_id, summary), post_shown, post_items, given in zip(
             summaries.items(), shown, items, parts[0::2], strict=True
         ):
-            reactions[post_id] = (post_shown, post_items, given + KIND_END)
+            reactions[post_id] = (post_shown, post_items, KIND_END + given + KIND_END)
             if reader is not None and reader in summary:
                 who = parse(summary)[1]
                 mine[post_id] = {code for code, listed in who.items() if reader in listed}
