@@ -32,7 +32,7 @@ from forum.debate.models import (
     Synthesis,
 )
 from forum.debate.polls import InlinePoll, inline_polls
-from forum.debate.summary import KIND_END, KIND_START, NAME_END, PARTS, parse
+from forum.debate.summary import KIND_END, KIND_START, NAME_END, PARTS, names_by_kind
 from forum.discussions.models import Post, Thread
 from forum.discussions.tree import Node
 from forum.extensions import db
@@ -205,7 +205,7 @@ class PageDebate:
         ):
             reactions[post_id] = (post_shown, post_items, KIND_END + given + KIND_END)
             if reader is not None and reader in summary:
-                who = parse(summary)[1]
+                who = names_by_kind(summary)
                 mine[post_id] = {code for code, listed in who.items() if reader in listed}
 
     def block(self, post_id: int, may_react: bool) -> Markup:

@@ -45,13 +45,10 @@ def summary_of(by_kind: dict[str, list[str]]) -> str | None:
     return counts + PARTS + names
 
 
-def parse(summary: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """A summary's counts and names by kind: ({kind: count}, {kind: [name, …]})."""
-    counts, names = summary.split(PARTS)
-    return (
-        dict(kind.split(KIND_START) for kind in counts.split(KIND_END)),
-        {
-            code: listed.split(NAME_END)
-            for code, listed in (kind.split(KIND_START) for kind in names.split(KIND_END))
-        },
-    )
+def names_by_kind(summary: str) -> dict[str, list[str]]:
+    """Who gave each kind, from a summary: {kind: [name, …]}."""
+    names = summary.split(PARTS)[1]
+    return {
+        code: listed.split(NAME_END)
+        for code, listed in (kind.split(KIND_START) for kind in names.split(KIND_END))
+    }
