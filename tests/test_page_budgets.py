@@ -95,6 +95,10 @@ def test_every_page_costs_pinned_queries_whatever_the_forum_holds(
     large = _counts(client, query_counter, ids, member)
 
     pinned = {url: budget[member] for url, budget in BUDGETS.items() if budget[member]}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL reads the search's candidates first: the newest index row's id, then
+        # the window that holds them all in a forum this small.
+        pinned["/search?q=logement"] += 2
     assert small == pinned
     assert large == pinned
     assert max(large.values()) <= 10

@@ -1,8 +1,8 @@
 """The one place that speaks a database's full-text dialect.
 
-A :class:`SearchBackend` turns a :class:`~forum.search.text.ParsedQuery` into a
-subquery of the index rows that match (``search_entries.id``, ``kind`` and
-``object_id``), the most recent first and at most ``limit`` of them. Finding matches is
+A :class:`SearchBackend` turns a :class:`~forum.search.text.ParsedQuery` into the
+index rows that match (``search_entries.id``, ``kind`` and ``object_id``), the most
+recent ``limit`` of them, as :class:`Candidates`. Finding matches is
 what a full-text index does fast whatever the corpus size; ranking every match is not (SQLite's ``bm25`` reads a
 common word's whole posting list to weigh it, PostgreSQL's ``ts_rank`` every
 matching document), so ranking happens afterwards, on the candidates only, in Python
@@ -14,9 +14,9 @@ is quoted (FTS5) or bound as a parameter (PostgreSQL): never spliced as syntax.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from flask import current_app
 from sqlalchemy import CTE, Integer, String, text
 
 from forum.extensions import db
@@ -28,10 +28,20 @@ from forum.search.text import ParsedQuery
 PG_DOCUMENT = "document"
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What a search examines: ``cte``, the matching index rows (``id``, ``kind``,
+    ``object_id``), for statements to join; and, when the backend has already read them,
+    how many there are and of which kinds (None: not read yet)."""
+
+    cte: CTE
+    count: int | None = None
+    kinds: frozenset[str] | None = None
+
+
 class SearchBackend(Protocol):
-    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
-        """``id``, ``kind``, ``object_id`` of the rows matching ``query``, the ``limit``
-        most recent."""
+    def candidates(self, query: ParsedQuery, limit: int) -> Candidates:
+        """The rows matching ``query``, the ``limit`` most recent."""
         ...
 
     def rebuild(self) -> None:
@@ -51,7 +61,7 @@ def _fts5_phrase(stems: tuple[str, ...]) -> str:
 class SqliteBackend:
     """SQLite FTS5: ``search_fts`` mirrors ``search_entries`` through triggers."""
 
-    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
+    def candidates(self, query: ParsedQuery, limit: int) -> Candidates:
         expression = " AND ".join(_fts5_phrase(term) for term in query.required)
         for term in query.excluded:
             expression += " NOT " + _fts5_phrase(term)
@@ -60,25 +70,39 @@ class SqliteBackend:
             "SELECT rowid AS id, kind, object_id FROM search_fts WHERE search_fts MATCH :expression "
             "ORDER BY rowid DESC LIMIT :limit"
         ).bindparams(expression=expression, limit=limit)
-        return _columns(sql)
+        return Candidates(_columns(sql))
 
     def rebuild(self) -> None:
         db.session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
 
 
+#: The candidates PostgreSQL found, handed back to it as text (three lists, comma
+#: separated: binding a thousand-element array costs more than the whole search's
+#: ranking), so the statement's text is the same for every search.
+_PG_FOUND = (
+    "SELECT * FROM unnest(string_to_array(:found_ids, ',')::integer[], "
+    "string_to_array(:found_kinds, ','), string_to_array(:found_objects, ',')::integer[]) "
+    "AS search_found(id, kind, object_id)"
+)
+
+
 class PostgresBackend:
     """PostgreSQL: the stems as a stored ``simple`` tsvector, GIN-indexed."""
 
-    def candidates(self, query: ParsedQuery, limit: int) -> CTE:
+    def candidates(self, query: ParsedQuery, limit: int) -> Candidates:
         """The GIN index finds matches in any order, and the planner weighs a word by
         its frequency: it walks the primary key backwards for a common word (a few
         thousand rows read), and fetches every match of a rare one. Between the two (a
-        word in one row out of fifty), both read tens of thousands of rows; so, once the
-        newest row's id is known (:func:`note_newest`), the recent rows are searched in
-        windows of ids, newest first, each planned for its own size and each read only
-        when the ones before it found fewer than ``limit``: the same rows in the end,
-        about as many read as found. A phrase keeps the single scan: the planner takes it for as
-        common as its words together and would read each window whole."""
+        word in one row out of fifty), both read tens of thousands of rows; so the recent
+        rows are searched in windows of ids below the newest one, newest first, each a
+        statement of its own, planned for its own range and for exactly the rows still
+        wanted, and each run only when the ones before it found fewer than ``limit``: the
+        same rows in the end, about as many read as found. A phrase keeps the single
+        scan: the planner takes it for as common as its words together and would read
+        each window whole.
+
+        The rows are read here, once; the statements that follow get them back as lists.
+        """
         params: dict[str, str] = {}
         parts: list[str] = []
         for prefix, terms in (("", query.required), ("!!", query.excluded)):
@@ -86,65 +110,62 @@ class PostgresBackend:
                 name = f"term{len(params) + 1}"
                 params[name] = " ".join(term)
                 function = "phraseto_tsquery" if len(term) > 1 else "plainto_tsquery"
-                parts.append(f"{prefix}{function}('simple'::regconfig, :{name})")
+                parts.append(f"{prefix}{function}('simple'::regconfig, %({name})s)")
         match = f"{PG_DOCUMENT} @@ ({' && '.join(parts)})"
-        newest = current_app.extensions.get(_NEWEST)
-        if newest is None or any(len(term) > 1 for term in query.required):
-            sql = (
-                f"SELECT id, kind, object_id FROM search_entries WHERE {match} "  # noqa: S608 - fixed SQL, values bound
-                f"ORDER BY id DESC LIMIT {int(limit)}"
-            )
+        connection = db.session.connection()
+        if any(len(term) > 1 for term in query.required):
+            ranges = [""]
         else:
-            sql = _windowed(match, int(newest), int(limit))
-        return _columns(text(sql).bindparams(**params))
+            newest = connection.exec_driver_sql("SELECT max(id) FROM search_entries").scalar()
+            windows = window_bounds(newest, limit) if newest is not None else []
+            # Ids start at 1: past a window reaching below that, the others are empty.
+            ends = next((n + 1 for n, (low, _) in enumerate(windows) if (low or 0) < 1), 0)
+            ranges = [_id_range(low, high) for low, high in windows[:ends]]
+        rows: list = []
+        for where in ranges:
+            # The limit is written out, not bound: the planner chooses its scan by it.
+            sql = (
+                f"SELECT id, kind, object_id FROM search_entries WHERE {match}{where} "  # noqa: S608 - fixed SQL, values bound
+                f"ORDER BY id DESC LIMIT {int(limit) - len(rows)}"
+            )
+            rows += connection.exec_driver_sql(sql, params).all()
+            if len(rows) >= limit:
+                break
+        found = text(_PG_FOUND).bindparams(
+            found_ids=",".join(str(row[0]) for row in rows),
+            found_kinds=",".join(row[1] for row in rows),
+            found_objects=",".join(str(row[2]) for row in rows),
+        )
+        return Candidates(
+            _columns(found),
+            len(rows),
+            frozenset(row[1] for row in rows),
+        )
 
     def rebuild(self) -> None:
         """The GIN index follows the table by itself."""
 
 
-#: Where the newest index row's id, as the last search saw it, is kept (app.extensions).
-_NEWEST = "forum.search.newest_entry"
 #: The windows of :meth:`PostgresBackend.candidates`: the newest ``limit`` times this many
 #: ids, then the next ones back to that many, and so on; then all older rows.
 WINDOWS = (8, 64, 512)
-#: The newest id is rounded down to a multiple of this (the first window has no upper
-#: bound, so it only grows): the statement's text, and so its place in SQLAlchemy's
-#: cache of compiled statements, stays the same for a while.
-WINDOW_ROUNDING = 1024
 
 
-def note_newest(newest: int | None) -> None:
-    """Remember the newest index row's id for the next search's windows (an estimate: a
-    row added since then falls in the first window, which has no upper bound)."""
-    if newest is not None:
-        current_app.extensions[_NEWEST] = newest
+def window_bounds(newest: int, limit: int) -> list[tuple[int | None, int | None]]:
+    """The windows of :meth:`PostgresBackend.candidates`, newest first: each holds the ids
+    above its first bound and up to its second (None: unbounded).
+
+    They cover every id, each once: the first has no upper bound (a row added since
+    ``newest`` was read falls in it), the last no lower one.
+    """
+    bounds = [int(newest) - int(limit) * size for size in WINDOWS]
+    lows = [*bounds, None]
+    return list(zip(lows, [None, *bounds], strict=True))
 
 
-def _windowed(match: str, newest: int, limit: int) -> str:
-    """The ``limit`` most recent rows satisfying ``match``, window by window (see
-    :meth:`PostgresBackend.candidates`). The windows cover every id, so the result never
-    depends on ``newest``; a window is read only if the ones before found too few."""
-    top = newest // WINDOW_ROUNDING * WINDOW_ROUNDING
-    bounds = [top - limit * size for size in WINDOWS]
-    windows = []
-    for number in range(len(bounds) + 1):
-        ranges = []
-        if number < len(bounds):
-            ranges.append(f"id > {bounds[number]}")
-        if number:
-            ranges.append(f"id <= {bounds[number - 1]}")
-        found = " + ".join(f"(SELECT count(*) FROM search_window{n})" for n in range(number))  # noqa: S608 - fixed SQL, values bound
-        gate = f"({found}) < {limit} AND " if number else ""
-        windows.append(
-            f"search_window{number} AS MATERIALIZED (SELECT id, kind, object_id "  # noqa: S608 - fixed SQL, values bound
-            f"FROM search_entries WHERE {gate}{match} AND {' AND '.join(ranges)} "
-            f"ORDER BY id DESC LIMIT {limit})"
-        )
-    union = " UNION ALL ".join(f"SELECT * FROM search_window{n}" for n in range(len(windows)))  # noqa: S608 - fixed SQL, values bound
-    return (
-        f"WITH {', '.join(windows)} "  # noqa: S608 - fixed SQL, values bound
-        f"SELECT id, kind, object_id FROM ({union}) AS search_windows "
-        f"ORDER BY id DESC LIMIT {limit}"
+def _id_range(low: int | None, high: int | None) -> str:
+    return (f" AND id > {low}" if low is not None else "") + (
+        f" AND id <= {high}" if high is not None else ""
     )
 
 

@@ -28,7 +28,7 @@ from forum.extensions import db
 from forum.news.models import News
 from forum.pagination import Page, clamp
 from forum.permissions import visible_news, visible_posts, visible_seminars, visible_threads
-from forum.search.backend import get_backend, note_newest
+from forum.search.backend import Candidates, get_backend
 from forum.search.models import (
     NEWS,
     OFFER,
@@ -172,7 +172,7 @@ def matching_ids(query: ParsedQuery, kind: str, limit: int = 1000) -> Select:
 
     The ``limit`` most recent matches (of every kind) are examined, as :func:`search` does.
     """
-    candidates = get_backend().candidates(query, limit)
+    candidates = get_backend().candidates(query, limit).cte
     return select(candidates.c.object_id).where(candidates.c.kind == kind)
 
 
@@ -409,6 +409,39 @@ def _synthesis_matches(matches, viewer, filters: Filters):
 FILTERED_SCAN_FACTOR = 10
 
 
+#: The kinds of result, each with the ``kind`` filters that keep it, its index rows'
+#: kind, and the select of its visible rows among the matches.
+_PARTS = (
+    ((None, "fils", "messages"), POST, _post_matches),
+    ((None, "fils"), SYNTHESIS, _synthesis_matches),
+    ((None, "actualites"), NEWS, _news_matches),
+    ((None, "seminaires"), SEMINAR, _seminar_matches),
+    ((None, "seminaires"), SESSION, _session_matches),
+)
+
+
+def _pool(parts: list, examine: int, candidates: Candidates) -> list:
+    """The ``examine`` most recent rows of ``parts`` with their index row's text, as
+    plain rows, not ORM objects (a thousand of them, read once); with the candidates'
+    count (``candidate_count``) when the backend did not know it."""
+    if not parts:
+        return []
+    kept = union_all(*parts).subquery("kept") if len(parts) > 1 else parts[0].subquery("kept")
+    newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
+    columns = [
+        newest.c.kind,
+        newest.c.object_id,
+        newest.c.date,
+        SearchEntry.title,
+        SearchEntry.body,
+    ]
+    if candidates.count is None:
+        count = select(func.count()).select_from(candidates.cte).scalar_subquery()
+        columns.append(count.label("candidate_count"))
+    stmt = select(*columns).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
+    return db.session.connection().execute(stmt).all()
+
+
 @dataclass
 class SearchPage(Page):
     #: Only the most recent matches were ranked: the query matched more than those.
@@ -432,39 +465,13 @@ def search(
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
-    matches = get_backend().candidates(query, limit)
+    candidates = get_backend().candidates(query, limit)
+    matches = candidates.cte
     parts = []
-    if filters.kind in (None, "fils", "messages"):
-        parts.append(_post_matches(matches, viewer, filters))
-    if filters.kind in (None, "fils"):
-        parts.append(_synthesis_matches(matches, viewer, filters))
-    if filters.kind in (None, "actualites"):
-        parts.append(_news_matches(matches, viewer, filters))
-    if filters.kind in (None, "seminaires"):
-        parts.append(_seminar_matches(matches, viewer, filters))
-        parts.append(_session_matches(matches, viewer, filters))
-    kept = union_all(*parts).subquery("kept")
-    newest = select(kept).order_by(kept.c.entry_id.desc()).limit(examine).subquery("newest")
-    newest_entry = select(func.max(SearchEntry.id)).scalar_subquery().label("newest_entry")
-    candidate_count = select(func.count()).select_from(matches).scalar_subquery()
-    # Plain rows, not through the ORM: a thousand of them, read once.
-    pool = (
-        db.session.connection()
-        .execute(
-            select(
-                newest.c.kind,
-                newest.c.object_id,
-                newest.c.date,
-                SearchEntry.title,
-                SearchEntry.body,
-                newest_entry,
-                candidate_count.label("candidate_count"),
-            ).join(SearchEntry, SearchEntry.id == newest.c.entry_id)
-        )
-        .all()
-    )
-    if pool:
-        note_newest(pool[0].newest_entry)
+    for kinds, index_kind, matching in _PARTS:
+        if filters.kind in kinds and (candidates.kinds is None or index_kind in candidates.kinds):
+            parts.append(matching(matches, viewer, filters))
+    pool = _pool(parts, examine, candidates)
     rank = scorer(query)
     # Best score first; equal scores, the most recent first. Columns by position: a
     # Row's attributes by name cost more than the scoring itself.
@@ -472,7 +479,9 @@ def search(
     total = len(pool)
     number = clamp(page, total, per_page)
     rows = pool[(number - 1) * per_page : number * per_page]
-    if pool:
+    if candidates.count is not None:
+        found = candidates.count
+    elif pool:
         found = pool[0].candidate_count
     else:  # nothing the viewer may read: the candidates are counted on their own
         found = db.session.execute(select(func.count()).select_from(matches)).scalar_one()

@@ -40,6 +40,8 @@ BUDGETS = {
     ("mediator", "/mediation/"): 5,  # + whether a mediator; waiting; taken
     ("admin", "/admin/mise-en-relation"): 2,
 }
+#: The pages above that search text.
+TEXT_SEARCHES = [page for page in BUDGETS if "q=" in page[1]]
 WRITE_VERBS = {"INSERT", "UPDATE", "DELETE"}
 
 
@@ -134,4 +136,10 @@ def test_directory_pages_cost_pinned_queries_whatever_the_directory_holds(
         ids["org"] = db.session.get(Organisation, org.id).slug
         assert db.session.execute(select(db.func.count(Offer.id))).scalar_one() == 17
     large = _counts(app, client, auth, query_counter, ids)
-    assert small == large == BUDGETS
+    budgets = dict(BUDGETS)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL reads the text search's candidates first: the newest index row's id,
+        # then the window that holds them all in a directory this small.
+        for page in TEXT_SEARCHES:
+            budgets[page] += 2
+    assert small == large == budgets

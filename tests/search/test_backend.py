@@ -1,21 +1,19 @@
 """The backends' candidates: the ``limit`` most recent matches, whatever way they are found.
 
-On PostgreSQL, once a search has seen the newest index row, the next ones look in
-windows of ids (``backend._windowed``); the rows found must be those of the single scan,
-for common, rare and absent words, exclusions, a stale or a wild guess of the newest id.
+On PostgreSQL, a single word's matches are looked for in windows of ids below the newest
+one (``backend.window_bounds``), one statement per window; the rows found must be those
+of the single scan, for common, rare and absent words, exclusions and phrases.
 """
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
-from forum.accounts.models import AnonymousUser
 from forum.extensions import db
-from forum.search import backend, services
+from forum.search import backend
 from forum.search.models import SearchEntry
-from forum.search.text import ParsedQuery, parse_query
-from tests.factories import make_reply, make_thread, make_user
+from forum.search.text import ParsedQuery
 
 ROWS = 3000
 
@@ -51,16 +49,7 @@ def expected(query: ParsedQuery, limit: int) -> list[int]:
     return [n for n in range(ROWS, 0, -1) if matches(n)][:limit]
 
 
-def found(query: ParsedQuery, limit: int) -> tuple[list[int], str]:
-    candidates = backend.get_backend().candidates(query, limit)
-    stmt = select(candidates.c.id).order_by(candidates.c.id.desc())
-    sql = str(stmt.compile(db.engine))
-    return list(db.session.execute(stmt).scalars()), sql
-
-
-@pytest.mark.parametrize("guess", [None, ROWS, ROWS // 2, ROWS * 40], ids=str)
-def test_windows_find_the_rows_of_the_single_scan(app, monkeypatch, guess):
-    monkeypatch.setattr(backend, "WINDOW_ROUNDING", 1)
+def test_windows_find_the_rows_of_the_single_scan(app):
     with app.app_context():
         db.session.execute(
             insert(SearchEntry),
@@ -69,27 +58,40 @@ def test_windows_find_the_rows_of_the_single_scan(app, monkeypatch, guess):
                 for n in range(1, ROWS + 1)
             ],
         )
-        backend.note_newest(guess)
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         postgres = db.engine.dialect.name == "postgresql"
         for name, query in QUERIES.items():
             for limit in (1, 3, 10, 40):
-                ids, sql = found(query, limit)
+                statements.clear()
+                candidates = backend.get_backend().candidates(query, limit)
+                cte = candidates.cte
+                rows = db.session.execute(select(cte.c.id, cte.c.kind, cte.c.object_id)).all()
+                ids = sorted((row.id for row in rows), reverse=True)
                 assert ids == expected(query, limit), (name, limit)
-                windowed = postgres and guess is not None and name != "phrase"
-                assert ("search_window" in sql) is windowed, (name, sql)
+                assert all(row.kind == "post" and row.object_id == row.id for row in rows)
+                if postgres:
+                    assert candidates.count == len(ids)
+                    assert candidates.kinds == ({"post"} if ids else set())
+                    windowed = [s for s in statements if "id >" in s or "id <=" in s]
+                    # A phrase is one scan; a word's windows stop once enough is found.
+                    assert bool(windowed) is (name != "phrase"), (name, statements)
+                    assert len(windowed) <= len(backend.WINDOWS) + 1
+                else:
+                    assert candidates.count is None and candidates.kinds is None
         assert expected(QUERIES["rare"], 40) == [2800, 2100, 1400, 700]
 
 
-def test_a_search_remembers_the_newest_entry_for_the_next_one(app):
-    author = make_user(app, "alice")
-    thread = make_thread(app, author, "urbain", "Mutuelles", "Une mutuelle de quartier.")
-    newest = make_reply(app, author, thread, body="Encore une mutuelle.")
-    with app.app_context():
-        assert app.extensions.get(backend._NEWEST) is None
-        query = parse_query("mutuelle")
-        first = services.search(AnonymousUser(), query, services.Filters(), 1, 20)
-        top = db.session.execute(select(SearchEntry.id).order_by(SearchEntry.id.desc())).scalar()
-        assert app.extensions[backend._NEWEST] == top
-        again = services.search(AnonymousUser(), query, services.Filters(), 1, 20)
-    assert [r.item.id for r in again.items] == [r.item.id for r in first.items]
-    assert newest.id in [r.item.id for r in again.items] and len(again.items) == 2
+@pytest.mark.parametrize("newest, limit", [(3000, 1), (3000, 40), (10, 1000), (0, 5)])
+def test_the_windows_cover_every_id_once(newest, limit):
+    windows = backend.window_bounds(newest, limit)
+    assert len(windows) == len(backend.WINDOWS) + 1
+    assert windows[0][1] is None and windows[-1][0] is None
+    lowest = newest - limit * backend.WINDOWS[-1]
+    for id_ in range(lowest - 20, newest + 20):
+        holding = [
+            (low, high)
+            for low, high in windows
+            if (low is None or id_ > low) and (high is None or id_ <= high)
+        ]
+        assert len(holding) == 1, (id_, holding)

@@ -284,12 +284,15 @@ def test_query_count_is_constant(app, client, corpus, query_counter):
         client.get("/search?q=logement&theme=urbain&since=30d&kind=messages")
     with query_counter() as many:
         client.get("/search?q=logement&author=alice")
+    # PostgreSQL reads the candidates first (the newest index row's id, then the window
+    # that holds them all in a forum this small); SQLite counts them within the page.
+    first = 2 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 0
     # themes, page of (kind, id) with the candidates' count, the posts with threads,
     # themes and authors
-    assert few.count == 3
+    assert few.count == 3 + first
     # + the author looked up by pseudo
-    assert many.count == 4
-    # nothing to read: the candidates counted apart
+    assert many.count == 4 + first
+    # nothing to read: SQLite counts the candidates apart, PostgreSQL knows there are none
     with query_counter() as none:
         client.get("/search?q=introuvable")
     assert none.count == 3
