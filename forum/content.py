@@ -436,7 +436,9 @@ def plain_text(html_fragment: str, limit: int = 200) -> str:
     # Block boundaries become spaces, otherwise "<p>a</p><p>b</p>" would read "ab".
     spaced = _BLOCK_TAG_RE.sub(" <", html_fragment)
     stripped = nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style"})
-    text = _WHITESPACE_RE.sub(" ", html.unescape(stripped)).strip()
+    # Runs of whitespace become one space (str.split() knows the same whitespace as the
+    # regular expressions' \s, and is about ten times faster).
+    text = " ".join(html.unescape(stripped).split())
     if len(text) <= limit:
         return text
     budget = limit - 1  # room for the ellipsis

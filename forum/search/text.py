@@ -123,11 +123,23 @@ def highlight(text: str, stems: frozenset[str], width: int = 40) -> Markup:
     ``width`` is the number of words shown. The text is escaped piece by piece here: no
     markup from the database or the search engine ever reaches the page.
     """
-    words = list(_WORD_RE.finditer(text))
+    found = _WORD_RE.finditer(text)
+    # Words are read up to the first match (or the end), then only as far as the extract
+    # goes, and one more to know whether the text goes on.
+    words = []
+    hit = 0
+    for number, match in enumerate(found):
+        words.append(match)
+        if _word_stem(match.group()) in stems:
+            hit = number
+            break
     if not words:
         return escape(text)
-    hit = next((i for i, m in enumerate(words) if _word_stem(m.group()) in stems), 0)
     first = max(0, hit - width // 4)
+    for match in found:
+        if len(words) > first + width:
+            break
+        words.append(match)
     last = min(len(words), first + width)
     start = 0 if first == 0 else words[first].start()
     end = len(text) if last == len(words) else words[last - 1].end()
