@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -285,17 +285,25 @@ class Filters:
     kind: str | None = None
 
 
+class Byline(NamedTuple):
+    """Who wrote a result, as the page names them."""
+
+    username: str
+
+
 @dataclass
 class Result:
     kind: str
+    #: The object found: an ORM object, or for a post a plain row (``id``, ``thread_id``,
+    #: ``parent_id``, ``path``…), twenty of them read on every search.
     item: Any
     url_endpoint: str
     url_args: dict
     title: Markup
     snippet: Markup
     theme: Theme | None
-    #: None: a seminar or session whose organiser account is gone.
-    author: User | None
+    #: None: an author or organiser whose account is gone.
+    author: User | Byline | None
     date: datetime
 
 
@@ -499,6 +507,30 @@ def _by_id(model, ids: list[int], *options) -> dict:
     return {row.id: row for row in rows.scalars()}
 
 
+def _post_rows(ids: list[int]) -> dict:
+    """The posts shown, keyed by id, as plain rows: what the page shows of them, their
+    thread's title and theme, their author's pseudo (None: the account is gone)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(
+            Post.id,
+            Post.thread_id,
+            Post.parent_id,
+            Post.path,
+            Post.body_html,
+            Post.created_at,
+            Thread.title,
+            Thread.theme_id,
+            User.username,
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(User, User.id == Post.author_id)
+        .where(Post.id.in_(ids))
+    )
+    return {row.id: row for row in db.session.execute(stmt)}
+
+
 def _load(rows, query: ParsedQuery) -> list[Result]:
     stems = query.highlight
     post_ids = [row.object_id for row in rows if row.kind == POST]
@@ -511,7 +543,7 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
         joinedload(Synthesis.thread).joinedload(Thread.theme),
         joinedload(Synthesis.author),
     )
-    posts = _by_id(Post, post_ids, joinedload(Post.thread), joinedload(Post.author))
+    posts = _post_rows(post_ids)
     news = _by_id(News, news_ids, joinedload(News.theme), joinedload(News.author))
     seminars = _by_id(Seminar, seminar_ids)
     sessions = _by_id(Session, session_ids, joinedload(Session.seminar), joinedload(Session.theme))
@@ -526,16 +558,17 @@ def _load(rows, query: ParsedQuery) -> list[Result]:
             post = posts[row.object_id]
             results.append(
                 Result(
-                    kind="fil" if post.is_opening else "message",
+                    kind="fil" if post.parent_id is None else "message",
                     item=post,
                     url_endpoint="discussions.permalink",
                     url_args={"post_id": post.id},
-                    title=highlight(post.thread.title, stems, width=1000),
+                    title=highlight(post.title, stems, width=1000),
                     snippet=highlight(
                         content.plain_text(post.body_html, limit=PLAIN_TEXT_LIMIT), stems
                     ),
-                    theme=post.thread.theme,
-                    author=post.author,
+                    # Already in the session, like every theme the page lists.
+                    theme=db.session.get(Theme, post.theme_id),
+                    author=None if post.username is None else Byline(post.username),
                     date=post.created_at,
                 )
             )

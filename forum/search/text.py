@@ -191,12 +191,17 @@ def scorer(query: ParsedQuery) -> Callable[[str, str], float]:
     needles = tuple(" " + " ".join(term) + " " for term in query.required)
 
     def rank(title: str, body: str) -> float:
-        title, body = f" {title} ", f" {body} "
+        body = f" {body} "
         norm = K1 * (1 - B + B * len(body) / TYPICAL_BODY_LENGTH)
+        # Most rows are replies, without a title: nothing to count there (a term adding
+        # 0.0 would leave the sum as it is).
+        title = f" {title} " if title else ""
         total = 0.0
         for needle in needles:
-            in_title, in_body = title.count(needle), body.count(needle)
-            total += TITLE_WEIGHT * in_title / (in_title + K1)
+            if title:
+                in_title = title.count(needle)
+                total += TITLE_WEIGHT * in_title / (in_title + K1)
+            in_body = body.count(needle)
             total += BODY_WEIGHT * in_body * (K1 + 1) / (in_body + norm)
         return total
 
