@@ -467,9 +467,10 @@ def search(
     :func:`~forum.search.text.score`. So a page costs the same in a forum of any size,
     and ``capped`` tells the reader when older matches were left out. Posts, news,
     seminars and sessions are ranked together; ties (same score) go to the most recent.
-    Items are :class:`Result` objects. Queries: the ranked rows with the candidates'
-    count (counted apart when the viewer may read none of them), then one load per
-    kind present on the page.
+    Items are :class:`Result` objects. Queries: on PostgreSQL, the candidates first
+    (the newest index row's id, then a statement per window searched); the ranked rows
+    (on SQLite with the candidates' count, counted apart when the viewer may read none
+    of them), then one load per kind present on the page.
     """
     filtered = any((filters.theme, filters.author, filters.since, filters.kind))
     limit = examine * (FILTERED_SCAN_FACTOR if filtered else 1)
