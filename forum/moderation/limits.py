@@ -33,6 +33,9 @@ POLICIES = {
         "report": "20 per day",
         "react": "30 per minute",
         "vote": "20 per minute",
+        # A search costs tens of milliseconds of a worker (a phrase, hundreds): enough
+        # for a reader refining a query, not for a script looping on the page.
+        "search": "30 per minute",
     },
     "relaxed": {
         "login_ip": "600 per minute",
@@ -45,6 +48,7 @@ POLICIES = {
         "report": "10000 per day",
         "react": "1000 per second",
         "vote": "1000 per second",
+        "search": "1000 per second",
     },
 }
 
@@ -129,5 +133,13 @@ vote = limiter.shared_limit(
     "vote",
     key_func=_user_key,
     methods=["POST"],
+    error_message=_message,
+)
+search = limiter.shared_limit(
+    lambda: _policy("search"),
+    "search",
+    key_func=_user_key,
+    # The search form alone, before any query, costs nothing.
+    exempt_when=lambda: not request.args.get("q", "").strip(),
     error_message=_message,
 )

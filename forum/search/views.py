@@ -13,6 +13,7 @@ from forum.accounts.models import User
 from forum.accounts.services import username_key
 from forum.discussions.models import Theme
 from forum.extensions import db
+from forum.moderation import limits
 from forum.pagination import parse_page
 from forum.refusals import Refused
 from forum.search import services
@@ -24,6 +25,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @bp.route("/search")
+@limits.search
 def search():
     args = request.args
     raw = args.get("q", "")

@@ -168,3 +168,21 @@ def test_relaxed_policy_lets_load_tests_through(make_app):
         for _ in range(20)
     }
     assert codes == {400}  # wrong passwords, never 429
+
+
+def test_thirty_searches_a_minute_then_the_429_page(limited):
+    """Per member or address; the empty search form is never counted."""
+    client = limited.test_client()
+    answers = [client.get("/search", query_string={"q": f"mot{n}"}).status_code for n in range(31)]
+    assert answers == [200] * 30 + [429]
+    refused = client.get("/search", query_string={"q": "encore"})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "un peu vite" in refused.get_data(as_text=True)
+    assert client.get("/search").status_code == 200
+    assert client.get("/search", query_string={"q": "  "}).status_code == 200
+    # Another address has its own count.
+    other = client.get(
+        "/search", query_string={"q": "mot"}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+    )
+    assert other.status_code == 200
