@@ -123,3 +123,11 @@ def assert_redirect(response, to: str | None = None) -> None:
     assert "/auth/login" not in location, f"sent to the login page: {location}"
     if to is not None:
         assert location.split("#", 1)[0].endswith(to), (location, to)
+
+
+def search_candidate_reads(app: Flask) -> int:
+    """The statements a text search spends reading its candidates before the page's own:
+    on PostgreSQL the newest index row's id, then the one window a small forum needs
+    (forum.search.backend.PostgresBackend); none on SQLite, which counts them within the
+    page's statement."""
+    return 2 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 0
