@@ -4,11 +4,19 @@ Builds the forum as the benchmark serves it (production settings, rate limits of
 fresh copy of the SQLite data set of ``--size`` (built first if missing, as ``make bench``
 does), logs the benchmark's writers in through the form, then posts ``--replies`` replies
 to the same quiet threads as the write mix, through the test client. Prints, per reply:
-the CPU time, the SQL statements run and how long SQLite's write lock was held (from each
-``BEGIN IMMEDIATE`` to its commit). ``--cprofile FILE`` writes a cProfile dump of the
+the CPU time, the SQL statements run, how long SQLite's write lock was held (from each
+``BEGIN IMMEDIATE`` to its commit) and how many pages the reply wrote to the WAL (no
+checkpoint runs while measuring). ``--cprofile FILE`` writes a cProfile dump of the
 measured replies (read it with ``python -m pstats FILE``); ``--sql`` lists the statements.
 
     python bench/profile_reply.py --replies 300 [--cprofile /tmp/reply.prof] [--sql]
+
+CPU time on a shared machine varies by a third from one run to the next; the count of
+instructions does not. ``--callgrind``, under valgrind, zeroes the counters after the
+warm-up and dumps them after the measured replies (the last ``callgrind.out.*`` file;
+``callgrind_annotate`` reads it), about 30 times slower::
+
+    valgrind --tool=callgrind python bench/profile_reply.py --replies 100 --callgrind
 
 One process, no HTTP and no second worker: the figures are the request's own costs,
 not the throughput of ``make bench``.
@@ -21,6 +29,7 @@ import os
 import random
 import re
 import secrets
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -77,12 +86,31 @@ class Recorder:
             self._locked_at = None
 
 
+def callgrind(command: str) -> None:
+    """Zero or dump this process's callgrind counters (the tool polls for the command)."""
+    control = subprocess.Popen(["callgrind_control", command, str(os.getpid())])  # noqa: S603, S607
+    # Callgrind reads its command file while this process runs code, not while it waits.
+    deadline = time.monotonic() + 120
+    while control.poll() is None:
+        if time.monotonic() > deadline:
+            control.kill()
+            raise SystemExit(
+                "callgrind_control did not answer: run under valgrind --tool=callgrind"
+            )
+        time.sleep(0.001)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=run.SIZES, default="S")
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--cprofile", metavar="FILE")
     parser.add_argument("--sql", action="store_true", help="list the statements per reply")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind: count the measured replies' instructions only",
+    )
     args = parser.parse_args()
 
     url, _info = run.sqlite_data(args.size)  # a fresh copy of the data set
@@ -106,6 +134,8 @@ def main() -> int:
     @event.listens_for(engine, "connect")
     def _trace(dbapi_connection, _record):
         dbapi_connection.set_trace_callback(recorder.trace)
+        # No checkpoint while measuring: the WAL's frames count the pages the replies wrote.
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
 
     event.listen(engine, "before_cursor_execute", recorder.statement)
 
@@ -132,8 +162,13 @@ def main() -> int:
         if response.status_code != 302:
             raise SystemExit(f"reply {n}: HTTP {response.status_code}")
 
+    def wal_frames(mode: str) -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()[1]
+
     for n in range(WARM_UP):
         reply(n)
+    wal_frames("TRUNCATE")
     recorder.reset()
     profiler = None
     if args.cprofile:
@@ -141,10 +176,15 @@ def main() -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    if args.callgrind:
+        callgrind("--zero")
     wall, cpu = time.perf_counter(), time.process_time()
     for n in range(WARM_UP, WARM_UP + args.replies):
         reply(n)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if args.callgrind:
+        callgrind("--dump=measured replies")
+    pages = wal_frames("PASSIVE")
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
@@ -153,7 +193,8 @@ def main() -> int:
     print(
         f"{args.replies} replies: {cpu * per:.2f} ms CPU and {wall * per:.2f} ms wall each, "
         f"{recorder.count / args.replies:.1f} SQL statements, "
-        f"write lock held {recorder.lock_seconds * per:.2f} ms"
+        f"write lock held {recorder.lock_seconds * per:.2f} ms, "
+        f"{pages / args.replies:.1f} pages written to the WAL"
         + (" (under cProfile)" if profiler else "")
     )
     if args.sql:

@@ -7,7 +7,7 @@ size S (built first if missing); each page of the benchmark is read once first, 
 full run does, so that the peak RSS counts them. A quicker measure than the whole run
 when only the write path changed::
 
-    python bench/writes.py [--seconds 8] [--rounds 3] [--size S] [--postgresql URL]
+    python bench/writes.py [--seconds 8] [--rounds 3] [--size S] [--postgresql URL] [--workers 2]
 
 ``--postgresql`` measures on that PostgreSQL database instead, holding the data set of
 the size (built there first when it holds another one, as ``make bench`` does with
@@ -37,13 +37,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", choices=run.SIZES, default="S")
     parser.add_argument("--postgresql", metavar="URL", help="a PostgreSQL database instead")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn sync workers (make bench: 2)"
+    )
     args = parser.parse_args()
     if args.postgresql:
         url, _info = run.postgres_data(args.size, args.postgresql)
     else:
         url, _info = run.sqlite_data(args.size)
     data = run.manifest(url)
-    server = run.Server("wsgi:app", url, run.DATA / "instance")
+    server = run.Server("wsgi:app", url, run.DATA / "instance", workers=args.workers)
     acked: list[int] = []
     failures: list[str] = []
     try:

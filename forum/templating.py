@@ -60,12 +60,13 @@ class PageLocale:
     translations: Any
 
 
-def _current_locale() -> PageLocale:
+def current_page_locale() -> PageLocale:
+    """The current locale, time zone and translations, for one template's rendering."""
     return PageLocale(str(get_locale()), str(get_timezone()), utcnow(), get_translations())
 
 
 def _page_locale(context: Context) -> PageLocale:
-    return context.get("page_locale") or _current_locale()
+    return context.get("page_locale") or current_page_locale()
 
 
 # -- translations ---------------------------------------------------------------------------
@@ -238,4 +239,4 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def _page_locale_in_context():
-        return {"page_locale": _current_locale()}
+        return {"page_locale": current_page_locale()}

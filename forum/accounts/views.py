@@ -25,7 +25,7 @@ from forum.accounts.forms import (
 from forum.accounts.models import User
 from forum.directory import queries as directory_queries
 from forum.discussions.models import Post, Thread
-from forum.extensions import db, limiter, login_manager
+from forum.extensions import db, get_or_none, limiter, login_manager
 from forum.forms import form_page
 from forum.moderation import limits
 from forum.moderation.notices import sanction_notice
@@ -42,7 +42,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = get_or_none(User, int(user_id))
     if user is None or user.session_version != int(version) or user.is_suspended:
         return None
     return user

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from forum.accounts.models import User
 from forum.extensions import db
@@ -57,7 +58,7 @@ def _pattern(keys: list[str]) -> re.Pattern:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
-def screen(text: str, rows: list[WatchedWord] | None = None) -> Screening:
+def screen(text: str, rows: Sequence[Row] | None = None) -> Screening:
     """Match ``text`` against the watched words: the words found, and the masked text."""
     if rows is None:
         rows = load()
@@ -86,12 +87,17 @@ def screen(text: str, rows: list[WatchedWord] | None = None) -> Screening:
     return result
 
 
-def load() -> list[WatchedWord]:
-    """Every watched word: one query, to screen several texts of one write."""
-    return list(db.session.execute(select(WatchedWord)).scalars())
+#: What screening reads of the watched words, as plain rows (built once).
+_SCREENED = select(WatchedWord.word, WatchedWord.key, WatchedWord.action)
 
 
-def check(text: str, rows: list[WatchedWord] | None = None, *, title: bool = False):
+def load() -> Sequence[Row]:
+    """Every watched word (``word``, ``key``, ``action``): one query, to screen several
+    texts of one write."""
+    return db.session.execute(_SCREENED).all()
+
+
+def check(text: str, rows: Sequence[Row] | None = None, *, title: bool = False):
     """The text to store (replaced words masked) and whether it must wait for review.
 
     ``title``: the text is a thread title (the refusal says so).

@@ -28,6 +28,7 @@ to :data:`MAX_ATTEMPTS` tries. Nothing here raises into a request.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import smtplib
 import threading
@@ -39,7 +40,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import DateTime, and_, bindparam, insert, or_, select, update
@@ -47,6 +48,7 @@ from sqlalchemy import DateTime, and_, bindparam, insert, or_, select, update
 from forum.db import claimable, utcnow, write_intent
 from forum.extensions import db
 from forum.notifications.models import OutboxMail
+from forum.templating import current_page_locale
 
 #: A mail still failing after this many tries stays in the outbox, not retried.
 MAX_ATTEMPTS = 10
@@ -75,10 +77,14 @@ def external_url(endpoint: str, **values) -> str:
 # -- signed links -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _serializer(secret: str, salt: str, timed: bool) -> URLSafeSerializer:
+    """One serializer per key, salt and kind, built once (each mail signs a link)."""
+    return URLSafeTimedSerializer(secret, salt) if timed else URLSafeSerializer(secret, salt)
+
+
 def sign(salt: str, payload, *, timed: bool = False) -> str:
-    secret = current_app.config["SECRET_KEY"]
-    serializer = URLSafeTimedSerializer(secret, salt) if timed else URLSafeSerializer(secret, salt)
-    return serializer.dumps(payload)
+    return _serializer(current_app.config["SECRET_KEY"], salt, timed).dumps(payload)
 
 
 def unsign(salt: str, token: str, *, max_age: int | None = None):
@@ -86,8 +92,8 @@ def unsign(salt: str, token: str, *, max_age: int | None = None):
     secret = current_app.config["SECRET_KEY"]
     try:
         if max_age is not None:
-            return URLSafeTimedSerializer(secret, salt).loads(token, max_age=max_age)
-        return URLSafeSerializer(secret, salt).loads(token)
+            return _serializer(secret, salt, True).loads(token, max_age=max_age)
+        return _serializer(secret, salt, False).loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
 
@@ -96,11 +102,18 @@ def unsign(salt: str, token: str, *, max_age: int | None = None):
 
 
 def render(template: str, locale: str | None, **context) -> tuple[str, str]:
-    """The plain-text and HTML bodies of ``notifications/mail/<template>``, in ``locale``."""
+    """The plain-text and HTML bodies of ``notifications/mail/<template>``, in ``locale``.
+
+    Straight from the Jinja environment: a mail needs none of what Flask adds to a
+    page's context (the request, the session), only the environment's globals (``_``,
+    ``site_name``) and the mail's language, looked up once for both bodies.
+    """
+    env = current_app.jinja_env
     with link_context(), force_locale(locale or "fr"):
         context.setdefault("site_name", current_app.config["FORUM_SITE_NAME"])
-        text = render_template(f"notifications/mail/{template}.txt", **context)
-        html = render_template(f"notifications/mail/{template}.html", **context)
+        context["page_locale"] = current_page_locale()
+        text = env.get_template(f"notifications/mail/{template}.txt").render(context)
+        html = env.get_template(f"notifications/mail/{template}.html").render(context)
     return text, html
 
 
