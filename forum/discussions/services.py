@@ -198,6 +198,14 @@ def _count_post(
     )
 
 
+_OPENING_POST = select(Post).where(Post.thread_id == bindparam("thread"), Post.parent_id.is_(None))
+
+
+def opening_post(thread_id: int) -> Post:
+    """The post that opens the thread (a statement built once: every reply reads it)."""
+    return db.session.execute(_OPENING_POST, {"thread": thread_id}).scalar_one()
+
+
 def _notify_after_commit(post: Post, *, new_thread: bool = False) -> None:
     """Watchers, mentioned members and the parent's author hear of ``post`` once it commits.
 
@@ -306,9 +314,7 @@ def reply(
     body, pending_at = verdict.body, verdict.pending_at
     _refuse_repeat(author, body)
     if parent is None:
-        parent = db.session.execute(
-            select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None))
-        ).scalar_one()
+        parent = opening_post(thread.id)
     if parent.thread_id != thread.id:
         raise Refused(_("Le message auquel vous répondez n'appartient pas à ce fil."))
     if parent.is_deleted:

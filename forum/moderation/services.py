@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, literal, select, update
 from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.discussions.models import Post, Theme, Thread, path_segment
-from forum.discussions.services import check_title, slugify
+from forum.discussions.services import check_title, opening_post, slugify
 from forum.extensions import db
 from forum.moderation import log
 from forum.moderation.models import ThemeModerator
@@ -360,12 +360,6 @@ def move(actor: User, thread: Thread, theme: Theme, reason: str = "") -> Thread:
     return thread
 
 
-def _root(thread_id: int) -> Post:
-    return db.session.execute(
-        select(Post).where(Post.thread_id == thread_id, Post.parent_id.is_(None))
-    ).scalar_one()
-
-
 def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread:
     """Move every post of ``thread`` under the opening post of ``into``; the old URL redirects.
 
@@ -382,7 +376,7 @@ def merge(actor: User, thread: Thread, into: Thread, reason: str = "") -> Thread
     if into.merged_into_id is not None:
         raise Refused(_("Le fil cible a lui-même été fusionné : choisissez le fil d'arrivée."))
     _ensure_moderates(actor, into.theme)
-    old_root, new_root = _root(thread.id), _root(into.id)
+    old_root, new_root = opening_post(thread.id), opening_post(into.id)
     post_ids = list(
         db.session.execute(select(Post.id).where(Post.thread_id == thread.id)).scalars()
     )

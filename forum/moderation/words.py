@@ -88,7 +88,8 @@ def screen(text: str, rows: Sequence[Row] | None = None) -> Screening:
 
 
 #: What screening reads of the watched words, as plain rows (built once).
-_SCREENED = select(WatchedWord.word, WatchedWord.key, WatchedWord.action)
+_words = WatchedWord.__table__
+_SCREENED = select(_words.c.word, _words.c.key, _words.c.action)
 
 
 def load() -> Sequence[Row]:

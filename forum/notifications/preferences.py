@@ -25,8 +25,10 @@ UNSUBSCRIBE_SALT = "forum-unsubscribe"
 DIGEST = "digest"
 
 
-_PREFERENCES = select(MailPreference.user_id, MailPreference.kind, MailPreference.delivery).where(
-    MailPreference.user_id.in_(bindparam("users", expanding=True))
+_prefs = MailPreference.__table__
+#: On the table (plain rows, no ORM step): read for every recipient of every reply.
+_PREFERENCES = select(_prefs.c.user_id, _prefs.c.kind, _prefs.c.delivery).where(
+    _prefs.c.user_id.in_(bindparam("users", expanding=True))
 )
 
 
