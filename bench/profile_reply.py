@@ -13,8 +13,9 @@ measured replies (read it with ``python -m pstats FILE``); ``--sql`` lists the s
 
 CPU time on a shared machine varies by a third from one run to the next; the count of
 instructions does not. ``--callgrind``, under valgrind, zeroes the counters after the
-warm-up and dumps them after the measured replies (the last ``callgrind.out.*`` file;
-``callgrind_annotate`` reads it), about 30 times slower::
+warm-up and dumps them after the measured replies (``callgrind.out.<pid>.1``; the
+``summary`` line is the total, ``callgrind_annotate`` reads the rest), about 30 times
+slower::
 
     valgrind --tool=callgrind python bench/profile_reply.py --replies 100 --callgrind
 
@@ -184,10 +185,10 @@ def main() -> int:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if args.callgrind:
         callgrind("--dump=measured replies")
-    pages = wal_frames("PASSIVE")
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
+    pages = wal_frames("PASSIVE")
 
     per = 1000 / args.replies
     print(
