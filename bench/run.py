@@ -48,7 +48,7 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import bindparam, create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -151,21 +151,41 @@ def sqlite_data(size: str) -> tuple[str, dict]:
 
 
 def postgres_data(size: str, url: str) -> tuple[str, dict]:
-    """The PostgreSQL data set of ``size``: rebuilt when the database holds another one."""
+    """The PostgreSQL data set of ``size``, copied for this run.
+
+    The database of ``url`` keeps the data set as built (rebuilt when it holds another
+    one); each run measures on a copy, ``<database>_run``, made from it as a template
+    (``CREATE DATABASE … TEMPLATE``, hence the role's CREATEDB). Without the copy, the
+    replies of each run stayed: threads gained watchers and each reply notified more
+    members, run after run, until no quiet thread was left to write in.
+    """
     marker = DATA / size / "postgresql.json"
     marker.parent.mkdir(parents=True, exist_ok=True)
     if marker.exists() and json.loads(marker.read_text()).get("url") == url:
         flask(["db", "upgrade"], flask_env(url, DATA / size / "instance"))
-        return url, json.loads(marker.read_text())
-    log(f"[{size}] building the PostgreSQL data set ({SIZES[size][0]:,} posts)…")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    info = build(url, DATA / size / "instance", SIZES[size][0])
-    info["url"] = url
-    marker.write_text(json.dumps(info))
-    return url, info
+        info = json.loads(marker.read_text())
+    else:
+        log(f"[{size}] building the PostgreSQL data set ({SIZES[size][0]:,} posts)…")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        info = build(url, DATA / size / "instance", SIZES[size][0])
+        info["url"] = url
+        marker.write_text(json.dumps(info))
+    return postgres_copy(url), info
+
+
+def postgres_copy(url: str) -> str:
+    """A fresh copy of the database of ``url`` (no session may be open on it): its URL."""
+    source = make_url(url)
+    copy = source.set(database=f"{source.database}_run")
+    admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{copy.database}" TEMPLATE "{source.database}"'))
+    admin.dispose()
+    return copy.render_as_string(hide_password=False)
 
 
 def manifest(url: str) -> dict:

@@ -11,7 +11,8 @@ when only the write path changed::
 
 ``--postgresql`` measures on that PostgreSQL database instead, holding the data set of
 the size (built there first when it holds another one, as ``make bench`` does with
-``FORUM_BENCH_DATABASE_URL``; the replies written stay in it).
+``FORUM_BENCH_DATABASE_URL``), on a copy made for the run: ``<database>_run``, so that
+every run starts from the same data.
 
 Prints one line per round and the peak RSS (VmHWM) of each gunicorn worker. Exits 1 on
 any error or lost reply.
