@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum.config import load_config
-from forum.db import IdConverter, configure_sqlite
+from forum.db import IdConverter, configure_postgresql, configure_sqlite, end_reads
 from forum.errors import error_response, register_error_handlers
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -113,6 +113,9 @@ def _init_extensions(app: Flask, root: str) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["FORUM_SQLITE_BUSY_TIMEOUT_MS"])
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(db.engine)
+            app.teardown_request(end_reads)
 
 
 def _register_blueprints(app: Flask) -> None:

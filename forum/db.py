@@ -275,6 +275,54 @@ def _run_due(session: Session, transaction) -> None:
         session.info.pop(_RUNNING, None)
 
 
+# -- PostgreSQL: prepared statements kept from one request to the next ---------------------
+
+#: ``Connection.info`` key: the open transaction ran a statement other than a SELECT.
+_WROTE = "forum_wrote"
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Note, per transaction, whether it ran anything but SELECTs (:func:`end_reads`)."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(connection, _cursor, statement, *_args):
+        if not connection.info.get(_WROTE) and statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[_WROTE] = True
+
+
+def end_reads(exc: BaseException | None) -> None:
+    """At the end of a request on PostgreSQL, a transaction that only read ends with a
+    COMMIT rather than the ROLLBACK the session's removal would send.
+
+    psycopg forgets its prepared statements at every ROLLBACK (``DEALLOCATE ALL``) and
+    prepares a statement at its fifth run on a connection: ended by a ROLLBACK, no
+    statement of a page was ever prepared, each parsed and planned again on every
+    request. An error, a write (a statement other than a SELECT), changes pending in the
+    session or callbacks waiting for a commit: the rollback, as before.
+    """
+    from forum.extensions import db  # the extensions import this module
+
+    if exc is not None:
+        return
+    session = db.session()
+    if not session.in_transaction() or session.info.get(_QUEUED):
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(_WROTE, True):
+        return
+    try:
+        session.commit()
+    except Exception:
+        _logger.warning("ending a read-only transaction failed", exc_info=True)
+        session.rollback()
+
+
 #: PostgreSQL's code for a transaction it aborted to break a deadlock.
 DEADLOCK = "40P01"
 

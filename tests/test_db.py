@@ -8,10 +8,10 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from forum.accounts.models import User
-from forum.db import reads_first, retry_on_deadlock
+from forum.db import end_reads, reads_first, retry_on_deadlock
 from forum.discussions.models import Post, Theme, Thread
 from forum.extensions import db
 from forum.search.models import include_object
@@ -160,6 +160,46 @@ def test_reads_first_rolls_back_whole(app, database):
     with app.app_context():
         stored = db.session.get(Thread, thread.id)
         assert (stored.reply_count, stored.title) == (0, thread.title)
+
+
+def test_postgresql_pages_keep_their_prepared_statements(app, client, database):
+    """A request that only read ends with a COMMIT: psycopg forgets its prepared
+    statements at every ROLLBACK, so a page's statements were parsed and planned anew on
+    every request. A transaction that wrote is still left to the rollback."""
+    if database[0] != "postgresql":
+        pytest.skip("psycopg's prepared statements")
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    with app.app_context():
+        engine = db.engine
+    ends: list[str] = []
+    connections = set()
+    listeners = {
+        "commit": lambda conn: ends.append("commit"),
+        "rollback": lambda conn: ends.append("rollback"),
+        "checkout": lambda dbapi, _record, _proxy: connections.add(dbapi),
+    }
+    for name, listener in listeners.items():
+        event.listen(engine.pool if name == "checkout" else engine, name, listener)
+    try:
+        for _ in range(6):  # psycopg prepares a statement at its fifth run
+            assert client.get(f"/threads/{thread.id}").status_code == 200
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine.pool if name == "checkout" else engine, name, listener)
+    assert ends == ["commit"] * 6
+    (connection,) = connections
+    prepared = connection.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+    connection.commit()
+    assert any("FROM threads" in statement for (statement,) in prepared)
+
+    # A transaction that wrote is left to the rollback of a failed request.
+    with app.test_request_context("/"):
+        db.session.execute(update(Thread).values(title="Titre remplacé"))
+        end_reads(None)
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.get(Thread, thread.id).title == thread.title
 
 
 def test_the_reply_view_reads_first():
