@@ -316,11 +316,16 @@ def end_reads(exc: BaseException | None) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql" or connection.info.get(_WROTE, True):
         return
+    # Objects keep what they loaded, as the session's removal leaves them (something
+    # held beyond the request, a page kept in memory, still reads them).
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     except Exception:
         _logger.warning("ending a read-only transaction failed", exc_info=True)
         session.rollback()
+    finally:
+        session.expire_on_commit = expire
 
 
 #: PostgreSQL's code for a transaction it aborted to break a deadlock.

@@ -193,6 +193,13 @@ def test_postgresql_pages_keep_their_prepared_statements(app, client, database):
     connection.commit()
     assert any("FROM threads" in statement for (statement,) in prepared)
 
+    # What a request loaded stays readable after it, as the session's removal leaves it.
+    with app.test_request_context("/"):
+        kept = db.session.get(Thread, thread.id)
+        end_reads(None)
+        db.session.remove()
+    assert kept.title == thread.title
+
     # A transaction that wrote is left to the rollback of a failed request.
     with app.test_request_context("/"):
         db.session.execute(update(Thread).values(title="Titre remplacé"))
