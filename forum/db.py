@@ -313,8 +313,7 @@ def end_reads(exc: BaseException | None) -> None:
         return
     if session.new or session.dirty or session.deleted:
         return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or connection.info.get(_WROTE, True):
+    if session.connection().info.get(_WROTE, True):  # unknown: as if it wrote
         return
     # Objects keep what they loaded, as the session's removal leaves them (something
     # held beyond the request, a page kept in memory, still reads them).
@@ -322,7 +321,9 @@ def end_reads(exc: BaseException | None) -> None:
     try:
         session.commit()
     except Exception:
-        _logger.warning("ending a read-only transaction failed", exc_info=True)
+        logging.getLogger("forum.db").warning(
+            "ending a read-only transaction failed", exc_info=True
+        )
         session.rollback()
     finally:
         session.expire_on_commit = expire
