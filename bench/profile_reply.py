@@ -76,7 +76,7 @@ class Recorder:
             "WITH",
         }:
             self.count += 1
-            self.statements[" ".join(sql.split())[:120]] += 1
+            self.statements[" ".join(sql.split())[:400]] += 1
 
     def trace(self, sql: str) -> None:
         verb = sql.lstrip()[:16].upper()
@@ -104,6 +104,11 @@ def callgrind(command: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=run.SIZES, default="S")
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="a PostgreSQL database instead (a fresh copy of it): no lock or WAL figures",
+    )
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--cprofile", metavar="FILE")
     parser.add_argument("--sql", action="store_true", help="list the statements per reply")
@@ -114,7 +119,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    url, _info = run.sqlite_data(args.size)  # a fresh copy of the data set
+    if args.postgresql:
+        url, _info = run.postgres_data(args.size, args.postgresql)
+    else:
+        url, _info = run.sqlite_data(args.size)  # a fresh copy of the data set
+    sqlite = url.startswith("sqlite")
     os.environ.update(
         FORUM_ENV="production",
         FORUM_SECRET_KEY=secrets.token_urlsafe(48),
@@ -134,9 +143,10 @@ def main() -> int:
 
     @event.listens_for(engine, "connect")
     def _trace(dbapi_connection, _record):
-        dbapi_connection.set_trace_callback(recorder.trace)
-        # No checkpoint while measuring: the WAL's frames count the pages the replies wrote.
-        dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
+        if sqlite:
+            dbapi_connection.set_trace_callback(recorder.trace)
+            # No checkpoint while measuring: the WAL's frames count the pages written.
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
 
     event.listen(engine, "before_cursor_execute", recorder.statement)
 
@@ -164,6 +174,8 @@ def main() -> int:
             raise SystemExit(f"reply {n}: HTTP {response.status_code}")
 
     def wal_frames(mode: str) -> int:
+        if not sqlite:
+            return 0
         with engine.connect() as conn:
             return conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()[1]
 
@@ -191,12 +203,17 @@ def main() -> int:
     pages = wal_frames("PASSIVE")
 
     per = 1000 / args.replies
+    figures = [
+        f"{cpu * per:.2f} ms CPU and {wall * per:.2f} ms wall each",
+        f"{recorder.count / args.replies:.1f} SQL statements",
+    ]
+    if sqlite:
+        figures += [
+            f"write lock held {recorder.lock_seconds * per:.2f} ms",
+            f"{pages / args.replies:.1f} pages written to the WAL",
+        ]
     print(
-        f"{args.replies} replies: {cpu * per:.2f} ms CPU and {wall * per:.2f} ms wall each, "
-        f"{recorder.count / args.replies:.1f} SQL statements, "
-        f"write lock held {recorder.lock_seconds * per:.2f} ms, "
-        f"{pages / args.replies:.1f} pages written to the WAL"
-        + (" (under cProfile)" if profiler else "")
+        f"{args.replies} replies: " + ", ".join(figures) + (" (under cProfile)" if profiler else "")
     )
     if args.sql:
         for statement, count in recorder.statements.most_common():
