@@ -92,7 +92,9 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "FORUM_ENV": env,
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_path, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping: SQLite's connections are files; PostgreSQL's are checked without a
+        # round trip (forum.db.configure_postgresql).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
+from sqlalchemy.pool import NullPool
 
 from forum.accounts.models import User
 from forum.db import end_reads, reads_first, retry_on_deadlock
@@ -207,6 +211,85 @@ def test_postgresql_pages_keep_their_prepared_statements(app, client, database):
         db.session.rollback()
     with app.app_context():
         assert db.session.get(Thread, thread.id).title == thread.title
+
+
+def _pooled_backend(app, client, path: str) -> tuple[object, int]:
+    """The connection a request ran on (back in the pool) and its server process."""
+    with app.app_context():
+        engine = db.engine
+    used = []
+    listener = lambda dbapi, _record, _proxy: used.append(dbapi)  # noqa: E731
+    event.listen(engine.pool, "checkout", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine.pool, "checkout", listener)
+    return used[-1], used[-1].info.backend_pid
+
+
+@contextmanager
+def _another_connection(database):
+    """A connection outside the forum's pool."""
+    engine = create_engine(database[1], poolclass=NullPool)
+    try:
+        with engine.connect() as other:
+            yield other
+    finally:
+        engine.dispose()
+
+
+def _backend_state_change(database, pid: int):
+    with _another_connection(database) as other:
+        return other.execute(
+            text("SELECT state_change FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+        ).scalar()
+
+
+def test_postgresql_pooled_connections_are_checked_without_a_round_trip(
+    app, client, database, monkeypatch
+):
+    """A connection back from the pool is not pinged while the server has said nothing:
+    its server process sees no statement between two requests' own. One that sat idle
+    too long is."""
+    if database[0] != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    thread = make_thread(app, make_user(app, "alice"))
+    path = f"/threads/{thread.id}"
+    connection, pid = _pooled_backend(app, client, path)
+    before = _backend_state_change(database, pid)
+    with app.app_context():
+        checked = db.engine.raw_connection()  # the same pooled connection, checked out
+        assert checked.dbapi_connection is connection
+        checked.close()
+    assert _backend_state_change(database, pid) == before  # no SELECT 1 reached the server
+
+    # forum.db the module (the package's ``db`` is the extension)
+    monkeypatch.setattr(importlib.import_module("forum.db"), "PING_AFTER_IDLE_S", 0.0)
+    with app.app_context():
+        db.engine.raw_connection().close()
+    assert _backend_state_change(database, pid) > before  # pinged
+
+
+def test_postgresql_a_connection_the_server_closed_is_replaced(app, client, database):
+    """A server restart or ``pg_terminate_backend`` closes the pooled connection: the next
+    request gets a new one instead of an error."""
+    if database[0] != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    thread = make_thread(app, make_user(app, "alice"))
+    path = f"/threads/{thread.id}"
+    _connection, pid = _pooled_backend(app, client, path)
+    with _another_connection(database) as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        for _ in range(200):  # the server process ends soon after the signal
+            gone = other.execute(
+                text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar()
+            other.commit()
+            if gone:
+                break
+            time.sleep(0.01)
+    _connection, new_pid = _pooled_backend(app, client, path)
+    assert new_pid != pid
 
 
 def test_the_reply_view_reads_first():
