@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import content
 from forum.accounts.models import User
-from forum.db import after_commit, utcnow
+from forum.db import MAX_ID, after_commit, utcnow
 from forum.debate import positions
 from forum.discussions.models import (
     MAX_STORED_DEPTH,
@@ -204,6 +204,21 @@ _OPENING_POST = select(Post).where(Post.thread_id == bindparam("thread"), Post.p
 def opening_post(thread_id: int) -> Post:
     """The post that opens the thread (a statement built once: every reply reads it)."""
     return db.session.execute(_OPENING_POST, {"thread": thread_id}).scalar_one()
+
+
+_THREAD_AND_OPENING = (
+    select(Thread, Post)
+    .join(Post, (Post.thread_id == Thread.id) & Post.parent_id.is_(None))
+    .where(Thread.id == bindparam("thread"))
+)
+
+
+def thread_and_opening(thread_id: int) -> tuple[Thread, Post] | None:
+    """A thread (its theme joined) with its opening post, in one query: what a reply to
+    the thread reads before its checks. None when there is no such thread."""
+    if not 0 < thread_id <= MAX_ID:
+        return None
+    return db.session.execute(_THREAD_AND_OPENING, {"thread": thread_id}).first()
 
 
 def _notify_after_commit(post: Post, *, new_thread: bool = False) -> None:

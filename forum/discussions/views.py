@@ -230,11 +230,16 @@ def permalink(post_id: int):
 @login_required
 def reply(thread_id: int):
     """GET: a page to answer one post (or quote it); POST: publish the reply."""
-    thread = _thread_or_404(thread_id)
-    ensure(current_user, Action.POST_REPLY, thread)
     form = ReplyForm()
     parent_id = form.parent_id.data if request.method == "POST" else None
     parent_id = parent_id or request.args.get("parent_id", type=int)
+    # An answer to the thread: its opening post comes with it (one query less).
+    found = (
+        None if parent_id or request.method != "POST" else services.thread_and_opening(thread_id)
+    )
+    thread, opening = found or (_thread_or_404(thread_id), None)
+    ensure(current_user, Action.THREAD_VIEW, thread)
+    ensure(current_user, Action.POST_REPLY, thread)
     parent = get_or_none(Post, parent_id)
     if parent_id and (parent is None or parent.thread_id != thread.id):
         form.form_errors.append(_("Le message auquel vous répondez n'existe pas dans ce fil."))
@@ -246,7 +251,7 @@ def reply(thread_id: int):
                 current_user,
                 thread,
                 form.body.data,
-                parent,
+                parent or opening,
                 position=form.position.data or "",
             )
         except Refused as exc:

@@ -65,6 +65,7 @@ from forum.notifications.models import (
     DirectoryEvent,
     Kind,
     Level,
+    MailPreference,
     ModerationEvent,
     Notification,
     SeminarEvent,
@@ -91,7 +92,8 @@ class Event:
 # Built once and run on the tables: every reply that notifies someone runs them, and
 # building an ORM statement costs more than running it (the commit expires the objects).
 _notifications, _users = Notification.__table__, User.__table__
-_NOTIFY = insert(_notifications)
+_prefs = MailPreference.__table__
+_NOTIFY = insert(_notifications).inline()  # no RETURNING of the ids, which nobody reads
 _RING = (
     update(_users)
     .where(_users.c.id.in_(bindparam("recipients", expanding=True)))
@@ -171,7 +173,7 @@ def _insert_notices(prepared: Prepared) -> list[dict]:
     if not prepared.rows:
         return []
     db.session.execute(_NOTIFY, prepared.rows)
-    return mail.queue_rows_logged(prepared.outbox)[1]
+    return mail.queue_rows_logged(prepared.outbox)
 
 
 def _notification_mail(user: User, kind: Kind, event: Event) -> dict:
@@ -299,13 +301,20 @@ def _recipients_query(mentions: bool, reply: bool, new_thread: bool):
             )
         )
     rows = union_all(*sources).subquery() if len(sources) > 1 else sources[0].subquery()
-    return select(User, rows.c.source).join(rows, User.id == rows.c.user_id)
+    # Their mail preferences with them (a row per preference set): no second query.
+    return (
+        select(User, rows.c.source, _prefs.c.kind, _prefs.c.delivery)
+        .join(rows, User.id == rows.c.user_id)
+        .outerjoin(_prefs, _prefs.c.user_id == User.id)
+    )
 
 
 def _recipients_of(
     post: Post, thread: Thread, new_thread: bool
-) -> tuple[dict[int, Kind], list[User]]:
-    """Who hears of ``post`` and how, and their rows: one query whatever their number.
+) -> tuple[dict[int, Kind], list[User], dict[tuple[int, str], str]]:
+    """Who hears of ``post`` and how, their rows and their mail preferences (as
+    :func:`~forum.notifications.preferences._preferences` gives them): one query whatever
+    their number.
 
     Mentioned members, the parent's author, the thread's watchers and, for a new
     thread, the theme's watchers; never the author, never a member who muted the thread.
@@ -316,9 +325,11 @@ def _recipients_of(
     query = _recipients_query(bool(keys), post.parent_id is not None, new_thread)
     params = {"thread": thread.id, "keys": keys, "parent": post.parent_id, "theme": thread.theme_id}
     kinds: dict[int, set[Kind]] = defaultdict(set)
-    muted, users = set(), {}
-    for user, source in db.session.execute(query, params):
+    muted, users, prefs = set(), {}, {}
+    for user, source, pref_kind, delivery in db.session.execute(query, params):
         users[user.id] = user
+        if pref_kind is not None:
+            prefs[user.id, pref_kind] = delivery
         if source == _MUTED:
             muted.add(user.id)
         else:
@@ -328,7 +339,7 @@ def _recipients_of(
         for user_id, found in kinds.items()
         if user_id != post.author_id and user_id not in muted
     }
-    return kind_of, [users[user_id] for user_id in kind_of]
+    return kind_of, [users[user_id] for user_id in kind_of], prefs
 
 
 #: A post with its thread (theme joined) and its author, in one query built once.
@@ -377,11 +388,10 @@ def plan_post_notices(
     at once: the reply then writes the job instead (:func:`plan_after_post`).
     """
     probe = SimpleNamespace(author_id=author.id, parent_id=parent_id, body_source=body_source)
-    kind_of, candidates = _recipients_of(probe, thread, False)
+    kind_of, candidates, prefs = _recipients_of(probe, thread, False)
     users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
     if not users:
         return Prepared([], [], [])
-    prefs = _preferences([user.id for user in users])
     mails = sum(
         1
         for user in users
@@ -425,7 +435,7 @@ def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool,
     if found is None:
         return False, []
     post, thread, author = found
-    kind_of, candidates = _recipients_of(post, thread, new_thread)
+    kind_of, candidates, prefs = _recipients_of(post, thread, new_thread)
     users = [user for user in candidates if can(user, Action.THREAD_VIEW, thread)]
     if not users:
         return False, []
@@ -439,7 +449,7 @@ def _notify_post(post_id: int, new_thread: bool, *, commit: bool) -> tuple[bool,
             "url": mail.external_url("discussions.permalink", post_id=post.id),
         },
     )
-    return True, _fan_out(users, event, commit=commit)
+    return True, _fan_out(users, event, commit=commit, prefs=prefs)
 
 
 def after_post(post: Post, *, new_thread: bool = False, job_id: int | None = None) -> None:

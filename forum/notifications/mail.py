@@ -160,24 +160,29 @@ def queue_rows(rows: list[dict]) -> list[int]:
     return list(db.session.execute(_QUEUE_ROWS, rows).scalars())
 
 
-def queue_rows_logged(rows: list[dict]) -> tuple[list[int], list[dict]]:
+#: The same, without the ids (no RETURNING).
+_QUEUE_ROWS_QUIETLY = insert(OutboxMail.__table__).inline()
+
+
+def queue_rows_logged(rows: list[dict]) -> list[dict]:
     """:func:`queue_rows`, for a request that writes its mails with its own change.
 
     With no mail server (nothing on the network to wait for), the first
     ``FORUM_MAIL_INLINE_LIMIT`` are stored sent already, in the same statement, and
     returned to be written to the log once the transaction commits (:func:`log_sent`):
     the one write transaction :func:`deliver_quietly` would take after the commit is
-    saved. With a mail server, all wait for the worker. Returns (ids, mails to log).
+    saved. With a mail server, all wait for the worker. Returns the mails to log.
     """
     if not rows:
-        return [], []
+        return []
     logged: list[dict] = []
     if not mail_enabled():
         logged = rows[: current_app.config["FORUM_MAIL_INLINE_LIMIT"]]
     now = utcnow()
     for index, row in enumerate(rows):
         row["sent_at"] = now if index < len(logged) else None
-    return queue_rows(rows), logged
+    db.session.execute(_QUEUE_ROWS_QUIETLY, rows)
+    return logged
 
 
 def log_sent(rows: list[dict]) -> None:
