@@ -26,6 +26,7 @@ committed, each in its own; a rollback drops them.
 from __future__ import annotations
 
 import logging
+import re
 import select as select_module
 import sqlite3
 import time
@@ -300,8 +301,20 @@ def configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _on_execute(connection, _cursor, statement, *_args):
-        if not connection.info.get(_WROTE) and statement.lstrip()[:6].upper() != "SELECT":
+        if not connection.info.get(_WROTE) and _may_write(statement):
             connection.info[_WROTE] = True
+
+
+#: In a WITH query, a part that writes (bound values are not in the statement's text).
+_WRITING_PART = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def _may_write(statement: str) -> bool:
+    """Anything but a SELECT, or a WITH query (search's) with a part that writes."""
+    head = statement.lstrip()[:6].upper()
+    if head == "SELECT":
+        return False
+    return not head.startswith("WITH") or bool(_WRITING_PART.search(statement))
 
 
 def _returned(_dbapi_connection, record) -> None:

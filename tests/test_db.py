@@ -188,10 +188,12 @@ def test_postgresql_pages_keep_their_prepared_statements(app, client, database):
     try:
         for _ in range(6):  # psycopg prepares a statement at its fifth run
             assert client.get(f"/threads/{thread.id}").status_code == 200
+        # Search's statements begin with WITH: reads too.
+        assert client.get("/search", query_string={"q": "débat"}).status_code == 200
     finally:
         for name, listener in listeners.items():
             event.remove(engine.pool if name == "checkout" else engine, name, listener)
-    assert ends == ["commit"] * 6
+    assert ends == ["commit"] * 7
     (connection,) = connections
     prepared = connection.execute("SELECT statement FROM pg_prepared_statements").fetchall()
     connection.commit()
