@@ -863,13 +863,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="S")
     parser.add_argument("--seconds", type=float, help="load per page type (default: by size)")
+    parser.add_argument(
+        "--postgresql-only",
+        action="store_true",
+        help="with FORUM_BENCH_DATABASE_URL: measure PostgreSQL alone (no SQLite run); the"
+        " figures are printed, bench/RESULTS.md is left as it is",
+    )
     args = parser.parse_args()
+    if args.postgresql_only and not os.environ.get("FORUM_BENCH_DATABASE_URL"):
+        parser.error("--postgresql-only needs FORUM_BENCH_DATABASE_URL")
     seconds = args.seconds or SIZES[args.size][1]
     started = time.perf_counter()
     results, builds = {}, {}
     databases = [("sqlite", None)]
     if os.environ.get("FORUM_BENCH_DATABASE_URL"):
         databases.append(("postgresql", os.environ["FORUM_BENCH_DATABASE_URL"]))
+        if args.postgresql_only:
+            databases = databases[1:]
     for kind, pg_url in databases:
         small = None
         if kind == "sqlite":
@@ -893,7 +903,8 @@ def main() -> int:
         ]
     )
     print(section)
-    write_results(args.size, section)
+    if not args.postgresql_only:  # the size's section holds both databases
+        write_results(args.size, section)
     failures = [f for r in results.values() for f in r["failures"]]
     if not locks_ran:
         failures.append(locks)
