@@ -234,11 +234,14 @@ def reply(thread_id: int):
     parent_id = form.parent_id.data if request.method == "POST" else None
     parent_id = parent_id or request.args.get("parent_id", type=int)
     # An answer to the thread: its opening post comes with it (one query less).
-    found = (
-        None if parent_id or request.method != "POST" else services.thread_and_opening(thread_id)
-    )
-    thread, opening = found or (_thread_or_404(thread_id), None)
-    ensure(current_user, Action.THREAD_VIEW, thread)
+    found = None
+    if request.method == "POST" and not parent_id:
+        found = services.thread_and_opening(thread_id)
+    if found:
+        thread, opening = found
+        ensure(current_user, Action.THREAD_VIEW, thread)
+    else:
+        thread, opening = _thread_or_404(thread_id), None
     ensure(current_user, Action.POST_REPLY, thread)
     parent = get_or_none(Post, parent_id)
     if parent_id and (parent is None or parent.thread_id != thread.id):
