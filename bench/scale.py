@@ -289,6 +289,10 @@ def seed(writers: int) -> dict:
 # -- the run ------------------------------------------------------------------------------
 
 
+class Unavailable(RuntimeError):
+    """A service the run needs is not there: said in one line, without a traceback."""
+
+
 def run(writers: int = 20, replies: int = 10) -> dict:
     """Start everything, check the six points, tear everything down. Figures and verdicts."""
     from aiosmtpd.controller import Controller
@@ -298,14 +302,20 @@ def run(writers: int = 20, replies: int = 10) -> dict:
         "FORUM_TEST_DATABASE_URL"
     )
     if not database or not database.startswith("postgresql"):
-        raise RuntimeError("set FORUM_TEST_DATABASE_URL to a PostgreSQL database")
+        raise Unavailable("set FORUM_TEST_DATABASE_URL to a PostgreSQL database")
     redis_url = os.environ.get("FORUM_SCALE_REDIS_URL", "redis://127.0.0.1:6379/1")
     url = schema_url(database)
-    folder = Path(tempfile.mkdtemp(prefix="forum-scale-"))
-    say(f"logs in {folder}")
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    try:
+        redis.Redis.from_url(redis_url).flushdb()
+    except redis.RedisError as exc:
+        raise Unavailable(
+            f"Redis does not answer at {redis_url} ({exc}): start redis-server, or point "
+            "FORUM_SCALE_REDIS_URL at one"
+        ) from exc
+    folder = Path(tempfile.mkdtemp(prefix="forum-scale-"))
+    say(f"logs in {folder}")
     inbox = Inbox()
     results: dict = {"points": {}}
     points = results["points"]
@@ -591,7 +601,11 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--replies", type=int, default=10)
     args = parser.parse_args()
-    results = run(args.writers, args.replies)
+    try:
+        results = run(args.writers, args.replies)
+    except Unavailable as exc:
+        print(f"scale-test: {exc}", file=sys.stderr)
+        return 2
     proven = [n for n, ok in results["points"].items() if ok]
     say(f"proven: {proven or 'none'} of 1-6")
     return 0 if len(proven) == 6 else 1

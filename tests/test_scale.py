@@ -40,3 +40,21 @@ def test_two_nodes_two_workers(monkeypatch, capsys):
     mail = results["mail"]
     assert mail["unsent"] == 0 and mail["twice"] == 0, printed
     assert mail["received"] == mail["distinct"] == mail["outbox"] > 8 * 3, printed
+
+
+def test_a_missing_service_is_named_without_a_traceback(monkeypatch, capsys):
+    """``make scale-test`` without Redis (or without a PostgreSQL URL) says what is
+    missing in one line and exits 2, before starting anything."""
+    monkeypatch.setattr("sys.argv", ["scale.py"])
+    monkeypatch.setenv("FORUM_SCALE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    closed = f"redis://127.0.0.1:{scale.free_port()}/1"  # nothing listens there
+    monkeypatch.setenv("FORUM_SCALE_REDIS_URL", closed)
+    assert scale.main() == 2
+    captured = capsys.readouterr()
+    assert f"scale-test: Redis does not answer at {closed}" in captured.err
+    assert "Traceback" not in captured.err and "logs in" not in captured.out
+
+    monkeypatch.delenv("FORUM_SCALE_DATABASE_URL")
+    monkeypatch.delenv("FORUM_TEST_DATABASE_URL", raising=False)
+    assert scale.main() == 2
+    assert "set FORUM_TEST_DATABASE_URL to a PostgreSQL database" in capsys.readouterr().err
