@@ -237,11 +237,10 @@ def reply(thread_id: int):
     found = None
     if request.method == "POST" and not parent_id:
         found = services.thread_and_opening(thread_id)
-    if found:
-        thread, opening = found
-        ensure(current_user, Action.THREAD_VIEW, thread)
-    else:
-        thread, opening = _thread_or_404(thread_id), None
+    thread, opening = found or (get_or_none(Thread, thread_id), None)
+    if thread is None:
+        abort(404)
+    ensure(current_user, Action.THREAD_VIEW, thread)
     ensure(current_user, Action.POST_REPLY, thread)
     parent = get_or_none(Post, parent_id)
     if parent_id and (parent is None or parent.thread_id != thread.id):
