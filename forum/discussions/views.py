@@ -147,6 +147,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
     rights = ThreadRights(current_user, thread)
     debate_view = debate.page_view(thread, page.items, current_user, rights, branch=branch)
     unread_here = [p.id for p in page.items if new_after is not None and p.id > new_after]
+    order = tree.reading_order(forest, rights.shows)
     html = render_template(
         "discussions/thread.html",
         thread=thread,
@@ -158,7 +159,7 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         branch=branch,
         above=tree.ancestors(root) if branch else [],
         page=page,
-        reading_order=tree.reading_order(forest, rights.shows),
+        reading_order=order,
         # Only where the page shows it: a form makes a CSRF token, hence a session cookie.
         reply_form=ReplyForm(formdata=None) if rights.replies and not branch else None,
         session_links=seminars.links_for_thread(thread.id),
@@ -168,6 +169,11 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
     )
     whole = not branch and page.number == 1 and not page.has_next
     reading.record_read(current_user, thread, page.items, state, whole=whole)
+    # The template's context is a reference cycle (the macros imported "with context"
+    # refer to it), freed only by the next garbage collection: emptied, the page's lists
+    # let their hundreds of posts and nodes go now, and the collector finds little left.
+    order.clear()
+    page.items.clear()
     return html
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 from sqlalchemy import select
 
+from forum.discussions import tree
 from forum.discussions.models import Post
 from forum.extensions import db
-from tests.factories import make_reply, make_thread, make_tree, make_user, opening_post
+from tests.factories import (
+    login,
+    make_reply,
+    make_thread,
+    make_tree,
+    make_user,
+    opening_post,
+)
 
 
 def post_ids(html: str) -> list[int]:
@@ -263,3 +272,25 @@ def test_deleted_post_keeps_its_place_and_children_on_thread_and_branch_pages(ma
     assert "Le second texte à retirer" not in branch
     assert "Encore visible" in branch
     assert "message supprimé" in branch  # the ancestor list names no deleted author
+
+
+def test_a_page_leaves_its_posts_to_no_garbage_collection(app, client):
+    """Once a thread or branch page is served, its posts and nodes are freed: none waits,
+    in a reference cycle, for the collector to walk it."""
+    alice = make_user(app, "alice")
+    thread = make_thread(app, alice)
+    first = make_reply(app, alice, thread)
+    make_reply(app, alice, thread, make_reply(app, alice, thread, first))
+    login(client, "alice")
+    paths = [f"/threads/{thread.id}", f"/threads/{thread.id}/branch/{first.id}"]
+    for path in paths:
+        assert client.get(path).status_code == 200  # warm: first-request set-up
+    gc.collect()
+    gc.disable()
+    try:
+        for path in paths:
+            assert client.get(path).status_code == 200
+        left = [obj for obj in gc.get_objects() if isinstance(obj, tree.PostRow | tree.Node)]
+    finally:
+        gc.enable()
+    assert left == []
