@@ -240,10 +240,12 @@ class PageDebate:
 _NOTHING = Markup("")
 
 
-def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False):
+def page_view(
+    thread: Thread, posts: list[Post], viewer, rights, *, branch: bool = False, extras: bool = True
+):
     """Positions and reactions of the page's posts (one query, only for the positions of
     replies on another page), and the thread's polls and synthesis on the thread page
-    (one more)."""
+    (one more, unless ``extras`` says it has neither)."""
     result = PageDebate(thread, rights.reacts)
     if posts:
         loaded = _loaded(posts)
@@ -257,7 +259,7 @@ def page_view(thread: Thread, posts: list[Post], viewer, rights, *, branch: bool
                 counts.setdefault(post_id, {})[code] = n
         result.add_counts(counts)
     if not branch:
-        result.extras = thread_extras(thread)
+        result.extras = thread_extras(thread) if extras else ThreadExtras(polls=[], synthesis=None)
         if result.extras.polls:
             result.extras.inline = inline_polls(result.extras.polls, viewer)
         found = result.extras.synthesis

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -14,12 +16,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from forum import content
 from forum.db import reads_first, retry_on_deadlock
 from forum.debate import queries as debate
+from forum.debate.models import Poll, Synthesis
 from forum.discussions import services, tree
 from forum.discussions.forms import ConfirmForm, EditForm, ReplyForm, ThreadForm
 from forum.discussions.models import SEGMENT_WIDTH, Post, PostRevision, Theme, Thread
@@ -28,10 +31,12 @@ from forum.forms import form_page
 from forum.moderation import limits
 from forum.news.queries import published as published_news
 from forum.notifications import reading, watching
+from forum.notifications.models import ThreadState
 from forum.pagination import paginate, parse_page
 from forum.permissions import Action, ThreadRights, can, ensure, visible_threads
 from forum.refusals import Refused
 from forum.seminars import services as seminars
+from forum.seminars.models import SessionThread
 
 bp = Blueprint("discussions", __name__)
 
@@ -129,10 +134,45 @@ def new_thread(slug: str):
     return form_page("discussions/new_thread.html", form, theme=theme)
 
 
+@dataclass(frozen=True)
+class _Surroundings:
+    """The reader's read state of a thread, and whether the thread has what its page
+    shows around the posts; each of those is then looked up only if it is there."""
+
+    state: ThreadState | None
+    session_links: bool
+    splits: bool
+    polls_or_synthesis: bool
+
+
+def _surroundings(thread: Thread) -> _Surroundings:
+    """One query: most threads have no seminar session, split, poll nor synthesis, and
+    their page then runs none of the four queries that would find them."""
+    flags = (
+        select(SessionThread.id).where(SessionThread.thread_id == thread.id).exists(),
+        select(Thread.id).where(Thread.split_from_id == thread.id).exists(),
+        select(Poll.id).where(Poll.thread_id == thread.id).exists()
+        | select(Synthesis.id).where(Synthesis.thread_id == thread.id).exists(),
+    )
+    if not current_user.is_authenticated:
+        return _Surroundings(None, *db.session.execute(select(*flags)).one())
+    state, *found = db.session.execute(
+        select(ThreadState, *flags)
+        .select_from(Thread)
+        .outerjoin(
+            ThreadState,
+            and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == current_user.id),
+        )
+        .where(Thread.id == thread.id)
+    ).one()
+    return _Surroundings(state, *found)
+
+
 def _render_view(thread: Thread, root: Post, *, branch: bool):
     """The thread or branch page; then the member's read position moves (one write at most)."""
     config = current_app.config
-    state = watching.state_for(current_user, thread.id)
+    around = _surroundings(thread)
+    state = around.state
     page, forest = tree.load_view(
         root,
         parse_page(request.args.get("page")),
@@ -145,7 +185,14 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         forest = debate.arguments_only(forest)
     new_after = state.last_read_post_id if state is not None else None
     rights = ThreadRights(current_user, thread)
-    debate_view = debate.page_view(thread, page.items, current_user, rights, branch=branch)
+    debate_view = debate.page_view(
+        thread,
+        page.items,
+        current_user,
+        rights,
+        branch=branch,
+        extras=around.polls_or_synthesis,
+    )
     unread_here = [p.id for p in page.items if new_after is not None and p.id > new_after]
     order = tree.reading_order(forest, rights.shows)
     html = render_template(
@@ -162,8 +209,8 @@ def _render_view(thread: Thread, root: Post, *, branch: bool):
         reading_order=order,
         # Only where the page shows it: a form makes a CSRF token, hence a session cookie.
         reply_form=ReplyForm(formdata=None) if rights.replies and not branch else None,
-        session_links=seminars.links_for_thread(thread.id),
-        split_links=_split_links(thread),
+        session_links=seminars.links_for_thread(thread.id) if around.session_links else [],
+        split_links=_split_links(thread) if around.splits or thread.split_from_id else [],
         debate=debate_view,
         arguments_only=arguments_only,
     )
