@@ -18,16 +18,16 @@ from tests.factories import make_thread, make_tree, make_user, search_candidate_
 
 #: (anonymous, member) statements per page, read a second time (the read position already
 #: moved). The member's extra ones: their user row, then their read positions, watches
-#: and the like as the page needs them (on a thread page, in the one statement that also
-#: says whether the thread has seminar links, splits, polls or a synthesis: none here, so
-#: none of those is looked up). A branch page also loads the branch's post and its
+#: and the like as the page needs them (on a thread page, in the statement that loads the
+#: thread and says whether it has seminar links, splits, polls or a synthesis: none
+#: here, so none of those is looked up). A branch page also loads the branch's post and its
 #: ancestors. The debate costs a thread page one statement at most: none here on the
 #: branch page, whose replies are all on it and which nobody reacted to.
 BUDGETS = {
     "/": (4, 6),
     "/themes/services-publics": (2, 5),
     "/themes/services-publics?page=2": (2, 5),
-    "/threads/{thread}": (4, 5),
+    "/threads/{thread}": (3, 4),
     "/threads/{thread}/branch/{branch}": (5, 7),
     "/users/auteur": (4, 6),  # + the member's organisations; member: whether they blocked them
     "/search?q=logement": (4, 5),

@@ -16,11 +16,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, select
+from sqlalchemy import and_, null, select
 from sqlalchemy.orm import joinedload
 
 from forum import content
-from forum.db import reads_first, retry_on_deadlock
+from forum.db import MAX_ID, reads_first, retry_on_deadlock
 from forum.debate import queries as debate
 from forum.debate.models import Poll, Synthesis
 from forum.discussions import services, tree
@@ -46,14 +46,6 @@ def _theme_or_404(slug: str) -> Theme:
     if theme is None:
         abort(404)
     return theme
-
-
-def _thread_or_404(thread_id: int) -> Thread:
-    thread = get_or_none(Thread, thread_id)
-    if thread is None:
-        abort(404)
-    ensure(current_user, Action.THREAD_VIEW, thread)
-    return thread
 
 
 def _post_or_404(post_id: int) -> Post:
@@ -145,33 +137,35 @@ class _Surroundings:
     polls_or_synthesis: bool
 
 
-def _surroundings(thread: Thread) -> _Surroundings:
-    """One query: most threads have no seminar session, split, poll nor synthesis, and
-    their page then runs none of the four queries that would find them."""
+def _thread_and_surroundings(thread_id: int) -> tuple[Thread | None, _Surroundings | None]:
+    """The thread and its :class:`_Surroundings`, in one query: most threads have no
+    seminar session, split, poll nor synthesis, and their page then runs none of the
+    four queries that would find them. ``(None, None)``: no such thread."""
+    if not 0 < thread_id <= MAX_ID:
+        return None, None
     flags = (
-        select(SessionThread.id).where(SessionThread.thread_id == thread.id).exists(),
-        select(Thread.id).where(Thread.split_from_id == thread.id).exists(),
-        select(Poll.id).where(Poll.thread_id == thread.id).exists()
-        | select(Synthesis.id).where(Synthesis.thread_id == thread.id).exists(),
+        select(SessionThread.id).where(SessionThread.thread_id == thread_id).exists(),
+        select(Thread.id).where(Thread.split_from_id == thread_id).exists(),
+        select(Poll.id).where(Poll.thread_id == thread_id).exists()
+        | select(Synthesis.id).where(Synthesis.thread_id == thread_id).exists(),
     )
-    if not current_user.is_authenticated:
-        return _Surroundings(None, *db.session.execute(select(*flags)).one())
-    state, *found = db.session.execute(
-        select(ThreadState, *flags)
-        .select_from(Thread)
-        .outerjoin(
+    if current_user.is_authenticated:
+        stmt = select(Thread, ThreadState, *flags).outerjoin(
             ThreadState,
             and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == current_user.id),
         )
-        .where(Thread.id == thread.id)
-    ).one()
-    return _Surroundings(state, *found)
+    else:
+        stmt = select(Thread, null(), *flags)
+    row = db.session.execute(stmt.where(Thread.id == thread_id)).one_or_none()
+    if row is None:
+        return None, None
+    thread, *found = row
+    return thread, _Surroundings(*found)
 
 
-def _render_view(thread: Thread, root: Post, *, branch: bool):
+def _render_view(thread: Thread, root: Post, around: _Surroundings, *, branch: bool):
     """The thread or branch page; then the member's read position moves (one write at most)."""
     config = current_app.config
-    around = _surroundings(thread)
     state = around.state
     page, forest = tree.load_view(
         root,
@@ -236,10 +230,13 @@ def _split_links(thread: Thread) -> list[Thread]:
 
 @bp.route("/threads/<int:thread_id>")
 def thread(thread_id: int):
-    thread = _thread_or_404(thread_id)
+    thread, around = _thread_and_surroundings(thread_id)
+    if thread is None:
+        abort(404)
+    ensure(current_user, Action.THREAD_VIEW, thread)
     if thread.merged_into_id is not None:  # merged: its posts live in the target thread
         return redirect(url_for(".thread", thread_id=thread.merged_into_id), code=301)
-    return _render_view(thread, tree.thread_root(thread.id), branch=False)
+    return _render_view(thread, tree.thread_root(thread.id), around, branch=False)
 
 
 @bp.route("/threads/<int:thread_id>/branch/<int:post_id>")
@@ -249,7 +246,8 @@ def branch(thread_id: int, post_id: int):
         abort(404)
     if not post.path:
         return redirect(url_for(".thread", thread_id=thread_id))
-    return _render_view(post.thread, post, branch=True)
+    _thread, around = _thread_and_surroundings(thread_id)
+    return _render_view(post.thread, post, around, branch=True)
 
 
 @bp.route("/posts/<int:post_id>")

@@ -11,12 +11,12 @@ from forum.extensions import db
 from tests.debate.conftest import reply_with, user_named
 from tests.factories import make_thread, make_user
 
-#: Pinned: (anonymous, member). Beyond the plain thread page read again (3, 4): one
+#: Pinned: (anonymous, member). Beyond the plain thread page read again (2, 3): one
 #: statement for the thread's polls and synthesis (it has some), one for the posts the
 #: published synthesis cites, one for the polls' options, votes and the reader's own.
 #: Who reacted, the reader included, comes with the posts; positions are counted from
 #: the page, all replies being on it.
-PAGE_QUERIES = {"anonymous": 6, "member": 7}
+PAGE_QUERIES = {"anonymous": 5, "member": 6}
 
 
 def _debate(app, size: int):

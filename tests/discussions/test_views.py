@@ -855,7 +855,7 @@ def page_queries(app, client, url) -> int:
     return len(statements)
 
 
-#: Measured: the thread (theme joined), then what surrounds its posts in one statement
+#: Measured: the thread (theme joined) with what surrounds its posts, in one statement
 #: (whether it has seminar-session links, split threads, polls or a synthesis, and for a
 #: logged-in viewer their watch level and read position), then its posts (authors
 #: joined). None of those it lacks is looked up. A logged-in viewer adds the user's row
@@ -863,7 +863,7 @@ def page_queries(app, client, url) -> int:
 #: the themes they moderate (read once per request). The positions of replies are
 #: counted from the page when they are all on it, as here (see
 #: forum.debate.queries.page_view). Constant in the thread's size.
-THREAD_PAGE_QUERIES = {"anonymous": 3, "member": 5, "author": 5, "moderator": 6}
+THREAD_PAGE_QUERIES = {"anonymous": 2, "member": 4, "author": 4, "moderator": 5}
 
 
 @pytest.mark.parametrize("viewer", list(THREAD_PAGE_QUERIES))
