@@ -11,9 +11,10 @@ is on an earlier page start the page as roots of their own ("en réponse à").
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
@@ -50,17 +51,45 @@ def view_root_depth(post: Post, max_depth: int) -> int:
     return 0 if post.depth <= max_depth else max_depth * ((post.depth - 1) // max_depth)
 
 
-def _view_filter(stmt: Select, root: Post | Root, max_depth: int) -> Select:
-    stmt = stmt.where(Post.thread_id == root.thread_id, Post.depth <= root.depth + max_depth)
-    if root.path:
-        stmt = stmt.where(Post.path >= root.path, Post.path < branch_upper_bound(root.path))
+def _view_filter(stmt: Select, branch: bool) -> Select:
+    """``stmt`` restricted to the posts of a view, its values bound by :func:`_view_params`."""
+    stmt = stmt.where(
+        Post.thread_id == bindparam("thread_id"), Post.depth <= bindparam("last_depth")
+    )
+    if branch:
+        stmt = stmt.where(Post.path >= bindparam("path"), Post.path < bindparam("upper"))
     return stmt
+
+
+def _view_params(root: Post | Root, max_depth: int) -> dict:
+    params = {"thread_id": root.thread_id, "last_depth": root.depth + max_depth}
+    if root.path:
+        params.update(path=root.path, upper=branch_upper_bound(root.path))
+    return params
+
+
+@functools.cache
+def _view_count(branch: bool) -> Select:
+    return _view_filter(select(func.count()), branch)
+
+
+@functools.cache
+def _view_page(branch: bool) -> Select:
+    """A page of a view's posts: built once, as building it cost a tenth of the page's
+    statements' time."""
+    return (
+        _view_filter(_ROWS, branch)
+        .order_by(Post.path)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def page_of(post: Post, root: Post | Root, max_depth: int, per_page: int) -> int:
     """The page of the view rooted at ``root`` on which ``post`` stands."""
     before = db.session.execute(
-        _view_filter(select(func.count()), root, max_depth).where(Post.path < post.path)
+        _view_filter(select(func.count()), bool(root.path)).where(Post.path < post.path),
+        _view_params(root, max_depth),
     ).scalar_one()
     return before // per_page + 1
 
@@ -96,12 +125,12 @@ _NAMES = [column.key for column in _SHOWN]
 _ROWS = select(*_SHOWN, User.username, User.role).join(User, User.id == Post.author_id)
 
 
-def _rows(stmt: Select) -> list[PostRow]:
+def _rows(stmt: Select, params: dict) -> list[PostRow]:
     posts = []
     width = len(_NAMES)
     # Plain rows through the session's connection: the ORM's handling of 500 rows costs
     # a quarter of reading them.
-    for row in db.session.connection().execute(stmt):
+    for row in db.session.connection().execute(stmt, params):
         post = PostRow()
         values = post.__dict__
         values.update(zip(_NAMES, row[:width], strict=True))
@@ -118,16 +147,14 @@ def load_view(
     ``size_hint`` is an upper bound of the view's size (the thread's post count):
     when it fits on one page the count query is skipped.
     """
+    branch, params = bool(root.path), _view_params(root, max_depth)
     if size_hint is not None and size_hint <= per_page:
         total, page = size_hint, 1
     else:
-        total = db.session.execute(_view_filter(select(func.count()), root, max_depth)).scalar_one()
+        total = db.session.execute(_view_count(branch), params).scalar_one()
         page = clamp(page, total, per_page)
     posts = _rows(
-        _view_filter(_ROWS, root, max_depth)
-        .order_by(Post.path)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        _view_page(branch), {**params, "limit": per_page, "offset": (page - 1) * per_page}
     )
     if size_hint is not None and size_hint <= per_page:
         total = len(posts)

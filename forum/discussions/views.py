@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import (
@@ -16,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, null, select
+from sqlalchemy import Select, and_, bindparam, null, select
 from sqlalchemy.orm import joinedload
 
 from forum import content
@@ -137,26 +138,38 @@ class _Surroundings:
     polls_or_synthesis: bool
 
 
-def _thread_and_surroundings(thread_id: int) -> tuple[Thread | None, _Surroundings | None]:
-    """The thread and its :class:`_Surroundings`, in one query: most threads have no
-    seminar session, split, poll nor synthesis, and their page then runs none of the
-    four queries that would find them. ``(None, None)``: no such thread."""
-    if not 0 < thread_id <= MAX_ID:
-        return None, None
+@functools.cache
+def _surroundings_query(member: bool) -> Select:
+    """The statement of :func:`_thread_and_surroundings`, built once (for a member or
+    not): building it on each page cost as much as running it."""
+    thread_id = bindparam("thread_id")
     flags = (
         select(SessionThread.id).where(SessionThread.thread_id == thread_id).exists(),
         select(Thread.id).where(Thread.split_from_id == thread_id).exists(),
         select(Poll.id).where(Poll.thread_id == thread_id).exists()
         | select(Synthesis.id).where(Synthesis.thread_id == thread_id).exists(),
     )
-    if current_user.is_authenticated:
+    if member:
         stmt = select(Thread, ThreadState, *flags).outerjoin(
             ThreadState,
-            and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == current_user.id),
+            and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == bindparam("user_id")),
         )
     else:
         stmt = select(Thread, null(), *flags)
-    row = db.session.execute(stmt.where(Thread.id == thread_id)).one_or_none()
+    return stmt.where(Thread.id == thread_id)
+
+
+def _thread_and_surroundings(thread_id: int) -> tuple[Thread | None, _Surroundings | None]:
+    """The thread and its :class:`_Surroundings`, in one query: most threads have no
+    seminar session, split, poll nor synthesis, and their page then runs none of the
+    four queries that would find them. ``(None, None)``: no such thread."""
+    if not 0 < thread_id <= MAX_ID:
+        return None, None
+    member = current_user.is_authenticated
+    row = db.session.execute(
+        _surroundings_query(member),
+        {"thread_id": thread_id, "user_id": current_user.id if member else None},
+    ).one_or_none()
     if row is None:
         return None, None
     thread, *found = row
