@@ -10,6 +10,7 @@ synthesis come in a second one (:func:`thread_extras`).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from forum import content
 from forum.accounts.models import User
@@ -47,15 +48,15 @@ REACTION_CODES = tuple(code.value for code in REACTION_ORDER)
 EXCERPT_LENGTH = 220
 
 
-def _visible_to(viewer, rights):
-    """Posts whose position counts for ``viewer``: not deleted, and hidden or pending only
-    for those who may read them (moderators of the theme, their author)."""
+def _visible_to(moderates: bool, member: bool):
+    """Posts whose position counts for a reader: not deleted, and hidden or pending only
+    for those who may read them (moderators of the theme, their author: ``user_id``)."""
     clause = Post.deleted_at.is_(None)
-    if rights.moderates:
+    if moderates:
         return clause
     shown = Post.hidden_at.is_(None) & Post.pending_at.is_(None)
-    if rights.user_id is not None:
-        shown = or_(shown, Post.author_id == rights.user_id)
+    if member:
+        shown = or_(shown, Post.author_id == bindparam("user_id"))
     return and_(clause, shown)
 
 
@@ -255,7 +256,7 @@ def page_view(
         }
         result.add_reactions(reactions, viewer.username if rights.reacts else None)
         if incomplete:
-            for post_id, code, n in _positions_elsewhere(incomplete, viewer, rights):
+            for post_id, code, n in _positions_elsewhere(incomplete, rights):
                 counts.setdefault(post_id, {})[code] = n
         result.add_counts(counts)
     if not branch:
@@ -315,21 +316,31 @@ def _positions_on_page(
     return counts, incomplete
 
 
-def _positions_elsewhere(incomplete: list[int], viewer, rights) -> list:
+@functools.cache
+def _elsewhere_query(moderates: bool, member: bool) -> Select:
+    """The statement of :func:`_positions_elsewhere` for a kind of reader, built once."""
+    return (
+        select(Post.parent_id, Post.position, func.count())
+        .where(
+            Post.parent_id.in_(bindparam("ids", expanding=True)),
+            Post.position.is_not(None),
+            _visible_to(moderates, member),
+        )
+        .group_by(Post.parent_id, Post.position)
+    )
+
+
+def _positions_elsewhere(incomplete: list[int], rights) -> list:
     """The positions the replies of ``incomplete`` posts took, with their counts, for the
     posts some of whose replies are not on the page: (post id, code, count) rows."""
     # Plain rows through the session's connection: the ORM's row handling would cost as
     # much again as reading them.
+    member = rights.user_id is not None
     return (
         db.session.connection()
         .execute(
-            select(Post.parent_id, Post.position, func.count())
-            .where(
-                Post.parent_id.in_(incomplete),
-                Post.position.is_not(None),
-                _visible_to(viewer, rights),
-            )
-            .group_by(Post.parent_id, Post.position)
+            _elsewhere_query(rights.moderates, member),
+            {"ids": incomplete, "user_id": rights.user_id},
         )
         .all()
     )

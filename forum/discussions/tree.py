@@ -128,9 +128,9 @@ _ROWS = select(*_SHOWN, User.username, User.role).join(User, User.id == Post.aut
 def _rows(stmt: Select, params: dict) -> list[PostRow]:
     posts = []
     width = len(_NAMES)
-    # Plain rows through the session's connection: the ORM's handling of 500 rows costs
-    # a quarter of reading them.
-    for row in db.session.connection().execute(stmt, params):
+    # Plain rows through the session's connection (the ORM's handling of 500 rows costs
+    # a quarter of reading them), fetched at once rather than one by one.
+    for row in db.session.connection().execute(stmt, params).all():
         post = PostRow()
         values = post.__dict__
         values.update(zip(_NAMES, row[:width], strict=True))
