@@ -434,3 +434,23 @@ def test_two_replies_that_notify_each_others_authors_do_not_deadlock(app, databa
         counts = dict(db.session.execute(select(User.username, User.unread_notifications)).all())
         posts = dict(db.session.execute(select(User.username, User.post_count)).all())
     assert counts == {"alice": 1, "bruno": 1} and posts == {"alice": 2, "bruno": 2}
+
+
+def test_postgresql_compresses_long_post_texts_with_lz4(app, database):
+    """The posts' texts (and the other long texts pages read) are stored compressed with
+    LZ4, several times quicker to read back than PostgreSQL's default pglz."""
+    if database[0] != "postgresql":
+        pytest.skip("PostgreSQL's compression of long values")
+    alice = make_user(app, "alice")
+    # Varied enough to compress, long enough (over 2 KB a row) to be compressed.
+    body = " ".join(f"Le logement social n°{n} dans la commune." for n in range(150))
+    thread = make_thread(app, alice, body=body)
+    with app.app_context():
+        found = db.session.execute(
+            text(
+                "SELECT pg_column_compression(body_source), pg_column_compression(body_html)"
+                " FROM posts WHERE thread_id = :id"
+            ),
+            {"id": thread.id},
+        ).one()
+    assert tuple(found) == ("lz4", "lz4")
