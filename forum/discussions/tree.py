@@ -36,7 +36,7 @@ def thread_root(thread_id: int) -> Root:
     return Root(thread_id=thread_id, path="", depth=0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     post: PostRow
     children: list[Node] = field(default_factory=list)
@@ -132,9 +132,9 @@ def _rows(stmt: Select, params: dict) -> list[PostRow]:
     # a quarter of reading them), fetched at once rather than one by one.
     for row in db.session.connection().execute(stmt, params).all():
         post = PostRow()
-        values = post.__dict__
-        values.update(zip(_NAMES, row[:width], strict=True))
-        post.author = Author(values["author_id"], row[width], row[width + 1])
+        # The row's first ``width`` values are the post's columns, then its author's.
+        post.__dict__.update(zip(_NAMES, row, strict=False))
+        post.author = Author(post.author_id, row[width], row[width + 1])
         posts.append(post)
     return posts
 
