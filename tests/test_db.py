@@ -441,6 +441,15 @@ def test_postgresql_compresses_long_post_texts_with_lz4(app, database):
     LZ4, several times quicker to read back than PostgreSQL's default pglz."""
     if database[0] != "postgresql":
         pytest.skip("PostgreSQL's compression of long values")
+    with app.app_context():
+        lz4 = db.session.scalar(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'"
+            )
+        )
+    if not lz4:
+        pytest.skip("this PostgreSQL was built without LZ4: the migration leaves pglz")
     alice = make_user(app, "alice")
     # Varied enough to compress, long enough (over 2 KB a row) to be compressed.
     body = " ".join(f"Le logement social n°{n} dans la commune." for n in range(150))
