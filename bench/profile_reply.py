@@ -33,7 +33,6 @@ import argparse
 import os
 import random
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -130,18 +129,9 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    if args.postgresql:
-        url, _info = run.postgres_data(args.size, args.postgresql)
-    else:
-        url, _info = run.sqlite_data(args.size)  # a fresh copy of the data set
+    url = run.data_set(args.size, args.postgresql)  # a fresh copy of the data set
     sqlite = url.startswith("sqlite")
-    os.environ.update(
-        FORUM_ENV="production",
-        FORUM_SECRET_KEY=secrets.token_urlsafe(48),
-        FORUM_DATABASE_URL=url,
-        FORUM_INSTANCE_PATH=str(run.DATA / "instance"),
-        FORUM_RATE_LIMITS="off",
-    )
+    os.environ.update(run.served_environment(url, run.DATA / "instance"))
     from forum import create_app
     from forum.extensions import db
 

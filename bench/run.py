@@ -176,6 +176,27 @@ def postgres_data(size: str, url: str) -> tuple[str, dict]:
     return postgres_copy(url), info
 
 
+def data_set(size: str, postgresql: str | None) -> str:
+    """The URL of a fresh copy of the data set of ``size``: on PostgreSQL (the database
+    of ``postgresql``) when given, else on SQLite."""
+    if postgresql:
+        return postgres_data(size, postgresql)[0]
+    return sqlite_data(size)[0]
+
+
+def served_environment(url: str, instance: Path) -> dict[str, str]:
+    """The settings the benchmark serves the forum with."""
+    return {
+        "FORUM_ENV": "production",
+        "FORUM_SECRET_KEY": secrets.token_urlsafe(48),
+        "FORUM_DATABASE_URL": url,
+        "FORUM_INSTANCE_PATH": str(instance),
+        "FORUM_RATE_LIMITS": "off",
+        # Pages rendered live, unless a measure asks for the anonymous page cache.
+        "FORUM_PAGE_CACHE_SECONDS": "0",
+    }
+
+
 def postgres_copy(url: str) -> str:
     """A fresh copy of the database of ``url`` (no session may be open on it): its URL."""
     source = make_url(url)
@@ -275,17 +296,7 @@ class Server:
     def __init__(self, target: str, url: str, instance: Path, workers: int = 2, **env) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        environment = dict(os.environ)
-        environment.update(
-            FORUM_ENV="production",
-            FORUM_SECRET_KEY=secrets.token_urlsafe(48),
-            FORUM_DATABASE_URL=url,
-            FORUM_INSTANCE_PATH=str(instance),
-            FORUM_RATE_LIMITS="off",
-            # Pages rendered live, unless a measure asks for the anonymous page cache.
-            FORUM_PAGE_CACHE_SECONDS="0",
-        )
-        environment.update(env)
+        environment = dict(os.environ) | served_environment(url, instance) | env
         self.process = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,

@@ -42,10 +42,7 @@ def main() -> int:
         "--workers", type=int, default=2, help="gunicorn sync workers (make bench: 2)"
     )
     args = parser.parse_args()
-    if args.postgresql:
-        url, _info = run.postgres_data(args.size, args.postgresql)
-    else:
-        url, _info = run.sqlite_data(args.size)
+    url = run.data_set(args.size, args.postgresql)
     data = run.manifest(url)
     server = run.Server("wsgi:app", url, run.DATA / "instance", workers=args.workers)
     acked: list[int] = []
