@@ -30,7 +30,6 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import event
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import run  # noqa: E402 - after the path above
-from bench.profile_reply import _token, callgrind  # noqa: E402
+from bench.profile_reply import Recorder, _token, callgrind  # noqa: E402
 
 
 class Collections:
@@ -112,21 +111,9 @@ def main() -> int:
         app = create_app()
     from forum.extensions import db
 
-    statements: Counter[str] = Counter()
-
-    def count(_conn, _cursor, sql: str, *_args) -> None:
-        # As the tests count them (tests/conftest.py's query_counter): no BEGIN or PRAGMA.
-        if sql.lstrip().split(None, 1)[0].upper() in {
-            "SELECT",
-            "INSERT",
-            "UPDATE",
-            "DELETE",
-            "WITH",
-        }:
-            statements[" ".join(sql.split())[:160]] += 1
-
+    recorder = Recorder()  # statements as the tests count them: no BEGIN or PRAGMA
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "before_cursor_execute", recorder.statement)
 
     client = app.test_client()
     token = _token(client.get("/auth/login").get_data(as_text=True))
@@ -142,7 +129,7 @@ def main() -> int:
     if args.gc_threshold:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
     collections = Collections()
-    statements.clear()
+    recorder.reset()
 
     server = server_cpu_seconds() if args.postgresql else 0.0
     if args.callgrind:
@@ -163,14 +150,14 @@ def main() -> int:
         f"{user_ms + system_ms:.2f} ms CPU ({user_ms:.2f} user, {system_ms:.2f} system)",
         f"{collections.seconds * per:.2f} ms of it collecting garbage"
         f" ({collections.count / args.pages:.1f} collections)",
-        f"{sum(statements.values()) / args.pages:.1f} SQL statements",
+        f"{recorder.count / args.pages:.1f} SQL statements",
     ]
     if server is not None:
         figures.append(f"PostgreSQL's processes {server * per:.2f} ms CPU")
     kind = "the ceiling's" if args.ceiling else "our"
     print(f"{args.pages} readings of {kind} {path} for {user}: " + ", ".join(figures))
     if args.sql:
-        for statement, n in statements.most_common():
+        for statement, n in recorder.statements.most_common():
             print(f"{n / args.pages:6.2f}  {statement}")
     return 0
 
