@@ -88,7 +88,7 @@ def _view_page(branch: bool) -> Select:
 def page_of(post: Post, root: Post | Root, max_depth: int, per_page: int) -> int:
     """The page of the view rooted at ``root`` on which ``post`` stands."""
     before = db.session.execute(
-        _view_filter(select(func.count()), bool(root.path)).where(Post.path < post.path),
+        _view_count(bool(root.path)).where(Post.path < post.path),
         _view_params(root, max_depth),
     ).scalar_one()
     return before // per_page + 1
